@@ -14,7 +14,9 @@ from typing import Any, Callable, Iterable
 
 from devenv.tomlsource import KeyPath
 
-Problem = tuple[KeyPath, str]
+# A problem names the key to blame first, then the other keys involved: the
+# caller points at whichever of them the most derived profile file sets.
+Problem = tuple[tuple[KeyPath, ...], str]
 
 # Versions whose artifacts exist where devenv fetches them (Maven Central for
 # Hadoop and Hive, PyPI for Spark) and that the table below covers.
@@ -78,12 +80,14 @@ def line_of(v: str) -> str:
 
 
 def _nearest(candidates: Iterable[str], to: str) -> str | None:
-    """The candidate closest to `to`, preferring the newer on a tie."""
-    target = vkey(to) + (0,) * 3
-    def dist(c: str) -> tuple[int, ...]:
-        k = vkey(c) + (0,) * 3
-        return tuple(abs(a - b) for a, b in zip(k, target))
-    ordered = sorted(candidates, key=lambda c: (dist(c), tuple(-x for x in vkey(c))))
+    """The candidate in the release line closest to `to`; the newest patch of that line."""
+    target = (vkey(to) + (0, 0))[:2]
+
+    def rank(c: str) -> tuple[int, ...]:
+        k = vkey(c) + (0, 0, 0)
+        return (abs(k[0] - target[0]) * 1000 + abs(k[1] - target[1]), -k[0], -k[1], -k[2])
+
+    ordered = sorted(candidates, key=rank)
     return ordered[0] if ordered else None
 
 
@@ -105,7 +109,7 @@ def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
     v = {k: str(x) for k, x in versions.items()}
     for comp in ("java", "hadoop", "hive", "spark"):
         if comp not in v:
-            problems.append((("versions",), f"missing required key {comp!r}"))
+            problems.append(((("versions",),), f"missing required key {comp!r}"))
     for comp, value in v.items():
         known = KNOWN.get(comp)
         if known is None or value in known:
@@ -113,7 +117,7 @@ def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
         reason = NOT_YET.get((comp, line_of(value)))
         near = _nearest(known, value)
         why = f": {reason}" if reason else ""
-        problems.append((("versions", comp), f"unknown {comp} version {value!r}{why}. Nearest valid choice: {comp} = \"{near}\" (known: {', '.join(known)})"))
+        problems.append(((("versions", comp),), f"unknown {comp} version {value!r}{why}. Nearest valid choice: {comp} = \"{near}\" (known: {', '.join(known)})"))
     if problems:
         return problems  # combinations of unknown versions say nothing useful
 
@@ -126,7 +130,7 @@ def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
             fix = f"java = \"{_nearest(support.java, java)}\""
             if alt:
                 fix += f" or {comp} = \"{alt}\""
-            problems.append((("versions", comp), f"{comp} {v[comp]} does not run on Java {java}: {support.reason}. Nearest valid choice: {fix}"))
+            problems.append(((("versions", comp), ("versions", "java")), f"{comp} {v[comp]} does not run on Java {java}: {support.reason}. Nearest valid choice: {fix}"))
 
     spark_line = line_of(v["spark"])
     lo, hi = SPARK_METASTORE[spark_line]
@@ -137,28 +141,30 @@ def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
             f"hive = \"{_nearest(hives, v['hive'])}\"" if hives else "",
             f"spark = \"{_nearest(sparks, v['spark'])}\"" if sparks else "",
         ) if x)
-        problems.append((("versions", "hive"), f"Spark {spark_line} talks to Hive metastores {lo} to {hi} (spark.sql.hive.metastore.version), not {v['hive']}. Nearest valid choice: {fix}"))
+        problems.append(((("versions", "hive"), ("versions", "spark")), f"Spark {spark_line} talks to Hive metastores {lo} to {hi} (spark.sql.hive.metastore.version), not {v['hive']}. Nearest valid choice: {fix}"))
 
     scala = v.get("scala")
     if scala and scala != SPARK_SCALA[spark_line]:
-        problems.append((("versions", "scala"), f"the pyspark {v['spark']} distribution is built for Scala {SPARK_SCALA[spark_line]}, not {scala}. Nearest valid choice: scala = \"{SPARK_SCALA[spark_line]}\""))
+        problems.append(((("versions", "scala"), ("versions", "spark")), f"the pyspark {v['spark']} distribution is built for Scala {SPARK_SCALA[spark_line]}, not {scala}. Nearest valid choice: scala = \"{SPARK_SCALA[spark_line]}\""))
 
     tez = v.get("tez")
     if tez:
         ok = HIVE_TEZ.get(line_of(v["hive"]), ())
         if tez not in ok:
             fix = f"tez = \"{_nearest(ok, tez)}\"" if ok else "remove tez"
-            problems.append((("versions", "tez"), f"Hive {line_of(v['hive'])} is released against Tez {', '.join(ok) or 'none of the known versions'}, not {tez}. Nearest valid choice: {fix}"))
+            problems.append(((("versions", "tez"), ("versions", "hive")), f"Hive {line_of(v['hive'])} is released against Tez {', '.join(ok) or 'none of the known versions'}, not {tez}. Nearest valid choice: {fix}"))
 
     base = str(images.get("base", "debian:bookworm-slim"))
     suite = debian_suite(base)
-    if suite in DEBIAN_JAVA and java not in DEBIAN_JAVA[suite] and "java_package" not in images:
+    if suite in DEBIAN_JAVA and images.get("java_package") == "":
+        problems.append(((("images", "java_package"), ("images", "base")), f"java_package = \"\" means the base image already has Java, but {base} has none. Nearest valid choice: remove java_package to install Debian's openjdk-{java}-jre-headless"))
+    elif suite in DEBIAN_JAVA and java not in DEBIAN_JAVA[suite] and "java_package" not in images:
         suites = [s for s, js in DEBIAN_JAVA.items() if java in js]
-        fix = f"base = \"debian:{suites[0]}-slim\"" if suites else 'a base image that has it, e.g. base = "eclipse-temurin:8-jre" with java_package = ""'
-        problems.append((("images", "base"), f"{base} has no Java {java} package (Debian {suite} has {', '.join(DEBIAN_JAVA[suite])}). Nearest valid choice: {fix}"))
+        fix = f"base = \"debian:{suites[0]}-slim\"" if suites else 'a base image that has it, e.g. base = "eclipse-temurin:8-jre-jammy" with java_package = ""'
+        problems.append(((("images", "base"), ("versions", "java")), f"{base} has no Java {java} package (Debian {suite} has {', '.join(DEBIAN_JAVA[suite])}). Nearest valid choice: {fix}"))
     pg = v.get("postgres")
     db_base = str(images.get("db_base") or base)
     suite = debian_suite(db_base)
     if pg and suite in DEBIAN_POSTGRES and pg != DEBIAN_POSTGRES[suite]:
-        problems.append((("versions", "postgres"), f"the metastore database comes from {db_base}'s packages, which have PostgreSQL {DEBIAN_POSTGRES[suite]}, not {pg}. Nearest valid choice: postgres = \"{DEBIAN_POSTGRES[suite]}\""))
+        problems.append(((("versions", "postgres"), ("images", "db_base")), f"the metastore database comes from {db_base}'s packages, which have PostgreSQL {DEBIAN_POSTGRES[suite]}, not {pg}. Nearest valid choice: postgres = \"{DEBIAN_POSTGRES[suite]}\""))
     return problems

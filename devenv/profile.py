@@ -231,10 +231,13 @@ def _read_chain(path: Path) -> tuple[list[Source], list[str]]:
 def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) -> Profile:
     """Read, merge and validate a profile file; raise ProfileError listing every problem."""
     sources, problems = _read_chain(path)
+    chain_broken = bool(problems)  # a missing parent or a cycle: the merge would mislead
+    broken: set[str] = set()  # top-level keys with structural problems: meaning checks skip them
     for src in sources:
         for p, msg in schema.check(schema.normalise(src.data), schema.PROFILE):
             problems.append(f"{src.where(p)}: {format_path(p) or '(top level)'}: {msg}")
-    if problems or not sources:
+            broken.add(str(p[0]) if p else "")
+    if not sources or chain_broken:
         raise _profile_error(path, problems)
 
     origins: dict[KeyPath, Source] = {}
@@ -242,7 +245,7 @@ def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) ->
     for src in reversed(sources):
         merged = _merge(merged, schema.normalise({k: v for k, v in src.data.items() if k != "extends"}), origins, src)
     child = sources[0]
-    merged["name"] = child.data["name"]
+    merged["name"] = child.data.get("name", path.stem)
     merged["description"] = child.data.get("description", "")
     if len(sources) > 1:
         merged["extends"] = child.data.get("extends")
@@ -251,9 +254,16 @@ def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) ->
     if user_config and user_config.get("sources"):
         merged["sources"] = {**merged.get("sources", {}), **user_config["sources"]}
 
-    fallback = child
-    for p, msg in [*compat.check(merged.get("versions", {}), merged.get("images", {})), *_semantic(merged)]:
-        src = _origin(origins, p, fallback)
+    rank = {id(s): i for i, s in enumerate(sources)}  # 0 = the profile itself, most derived
+    found = []
+    if not broken & {"versions", "images"}:
+        found += compat.check(merged.get("versions", {}), merged.get("images", {}))
+    if not broken & {"topology", "resources", "config"}:
+        found += _semantic(merged)
+    for keys, msg in found:
+        # blame the key that the most derived file sets: that is where the user changed something
+        p = min(keys, key=lambda k: rank.get(id(_origin(origins, k, child)), len(sources)))
+        src = _origin(origins, p, child)
         problems.append(f"{src.where(p)}: {format_path(p)}: {msg}")
     if problems:
         raise _profile_error(path, problems)
@@ -268,13 +278,13 @@ def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) ->
     )
 
 
-def _semantic(p: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+def _semantic(p: dict[str, Any]) -> list[tuple[tuple[KeyPath, ...], str]]:
     """Checks across keys that are not about versions."""
-    out: list[tuple[KeyPath, str]] = []
+    out: list[tuple[tuple[KeyPath, ...], str]] = []
     topo, res = p["topology"], p["resources"]
     repl = p["config"].get("hdfs-site", {}).get("dfs.replication")
     if repl is not None and int(str(repl)) > topo["datanodes"]:
-        out.append((("config", "hdfs-site", "dfs.replication"), f"replication {repl} needs at least {repl} datanodes; topology.datanodes is {topo['datanodes']}. Nearest valid choice: \"dfs.replication\" = {topo['datanodes']} or datanodes = {repl}"))
+        out.append(((("config", "hdfs-site", "dfs.replication"), ("topology", "datanodes")), f"replication {repl} needs at least {repl} datanodes; topology.datanodes is {topo['datanodes']}. Nearest valid choice: \"dfs.replication\" = {topo['datanodes']} or datanodes = {repl}"))
     mem = {k: schema.parse_memory(v) or 0 for k, v in res["memory"].items()}
     counts = {"datanode": topo["datanodes"], "nodemanager": topo["nodemanagers"]}
     enabled = topo.get("services", {})
@@ -282,17 +292,25 @@ def _semantic(p: dict[str, Any]) -> list[tuple[KeyPath, str]]:
     yarn = (schema.parse_memory(res["yarn_memory"]) or 0) * topo["nodemanagers"]
     total = schema.parse_memory(res["total"]) or 0
     if need + yarn > total:
-        out.append((("resources", "total"), f"the services need {need} MB plus {yarn} MB for YARN containers ({topo['nodemanagers']} x yarn_memory) = {need + yarn} MB, over the budget of {total} MB. Nearest valid choice: total = \"{-(-(need + yarn) // 256) * 256}m\", or less memory per service"))
+        out.append(((("resources", "total"), ("topology", "datanodes"), ("topology", "nodemanagers"), ("resources", "yarn_memory"), ("resources", "memory")), f"the services need {need} MB plus {yarn} MB for YARN containers ({topo['nodemanagers']} x yarn_memory) = {need + yarn} MB, over the budget of {total} MB. Nearest valid choice: total = \"{-(-(need + yarn) // 256) * 256}m\", or less memory per service"))
     min_alloc = p["config"].get("yarn-site", {}).get("yarn.scheduler.minimum-allocation-mb")
     if min_alloc is not None and int(str(min_alloc)) > (schema.parse_memory(res["yarn_memory"]) or 0):
-        out.append((("config", "yarn-site", "yarn.scheduler.minimum-allocation-mb"), f"{min_alloc} MB is more than a NodeManager offers (resources.yarn_memory = {res['yarn_memory']}): no container could start"))
+        out.append(((("config", "yarn-site", "yarn.scheduler.minimum-allocation-mb"), ("resources", "yarn_memory")), f"{min_alloc} MB is more than a NodeManager offers (resources.yarn_memory = {res['yarn_memory']}): no container could start"))
     for k in p["config"].get("spark-defaults", {}):
         if not k.startswith("spark."):
-            out.append((("config", "spark-defaults", k), "Spark only reads properties that start with 'spark.'"))
+            out.append(((("config", "spark-defaults", k),), "Spark only reads properties that start with 'spark.'"))
     return out
 
 
+def _by_location(problem: str) -> tuple[str, int, int]:
+    import re
+
+    m = re.match(r"(.*?):(\d+):(\d+): ", problem)
+    return (m.group(1), int(m.group(2)), int(m.group(3))) if m else (problem, 0, 0)
+
+
 def _profile_error(path: Path, problems: list[str]) -> ProfileError:
+    problems = sorted(dict.fromkeys(problems), key=_by_location)
     n = len(problems)
     return ProfileError(
         f"profile {path} is invalid ({n} problem{'s' if n != 1 else ''})",

@@ -43,7 +43,7 @@ class Source:
 
     def where(self, path: KeyPath) -> str:
         line, col = locate(self.text, path)
-        return f"{self.label}:{line}:{col}" if line else self.label
+        return f"{self.label}:{line or 1}:{col or 1}"
 
 
 class TomlSyntaxError(Exception):
@@ -62,14 +62,17 @@ def load(path: Path) -> Source:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise TomlSyntaxError(f"{path}", f"not UTF-8 text (byte {e.start}): save the file as UTF-8") from None
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise TomlSyntaxError(f"{path}:{line}:{col}", f"not UTF-8 text (byte {e.start} is 0x{raw[e.start]:02x}): save the file as UTF-8") from None
     text = text.removeprefix("\ufeff")
     try:
         doc = tomlkit.parse(text)
     except ParseError as e:
-        msg = str(e)
-        msg = re.sub(r"\s*at line \d+ col \d+$", "", msg)
-        raise TomlSyntaxError(f"{path}:{e.line}:{e.col}", f"TOML syntax: {msg}") from None
+        msg = re.sub(r"\s*at line \d+ col \d+$", "", str(e))
+        if msg.startswith("Control characters"):
+            msg = "a string is not closed before the end of the line (add the closing quote, or use \"\"\" for a multi-line string)"
+        raise TomlSyntaxError(f"{path}:{e.line}:{max(e.col, 1)}", f"TOML syntax: {msg}") from None
     return Source(path, text, doc.unwrap())
 
 

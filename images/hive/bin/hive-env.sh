@@ -1,0 +1,74 @@
+# Sourced by the Hive launchers: builds the classpath and JVM options.
+#
+# Reads HIVE_HOME, HIVE_CONF_DIR, HADOOP_CONF_DIR, HIVE_HEAP (max heap of the
+# servers, default 512m), HIVE_CLIENT_HEAP (beeline and schematool, default
+# 256m) and HIVE_JAVA_OPTS (extra JVM options, appended last).
+# Defines hive_java ROLE MAINCLASS ARGS..., which execs the JVM.
+
+: "${HIVE_HOME:=/opt/hive}"
+: "${HIVE_CONF_DIR:=/etc/hive/conf}"
+: "${HADOOP_CONF_DIR:=/etc/hadoop/conf}"
+export HIVE_HOME HIVE_CONF_DIR HADOOP_CONF_DIR
+# MetastoreSchemaTool looks for scripts/metastore/upgrade below this directory.
+export METASTORE_HOME="${METASTORE_HOME:-$HIVE_HOME}"
+
+# Java 17: the packages Hive 4.0.1 and Hadoop 3.4 reach into by reflection
+# (DataNucleus/metastore init: java.net, HIVE-26473; Kryo plan serialisation
+# and the Hadoop shell/IPC code: java.lang, java.util, java.nio, sun.nio.ch...).
+HIVE_JAVA17_OPTS=(
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/java.util.regex=ALL-UNNAMED
+  --add-opens=java.base/java.time=ALL-UNNAMED
+  --add-opens=java.base/java.text=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.sql/java.sql=ALL-UNNAMED
+)
+
+java_major() {
+  local v
+  v=$("${JAVA_HOME:-/opt/java}/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+  echo "${v#1.}"
+}
+
+# Hadoop's jars: a list fixed at image build time (hive-classpath), so the
+# classpath does not depend on what happens to be on PATH at run time.
+hadoop_classpath() {
+  local f="$HIVE_HOME/etc/hadoop.classpath"
+  [[ -s "$f" ]] && paste -sd: "$f"
+}
+
+hive_classpath() {
+  # Config first (hive-site.xml, core-site.xml...), then the image's console
+  # log4j2 files, then Hive's jars ahead of Hadoop's (as Hive's own scripts do).
+  local cp="$HIVE_CONF_DIR:$HADOOP_CONF_DIR:$HIVE_HOME/etc:$HIVE_HOME/lib/*"
+  local h
+  h=$(hadoop_classpath || true)
+  [[ -z "$h" ]] || cp="$cp:$h"
+  echo "$cp"
+}
+
+# hive_java ROLE MAINCLASS ARGS...  (ROLE: server or client)
+hive_java() {
+  local role=$1 main=$2; shift 2
+  local heap opts=()
+  if [[ $role == server ]]; then heap=${HIVE_HEAP:-512m}; else heap=${HIVE_CLIENT_HEAP:-256m}; fi
+  [[ "$heap" =~ ^[0-9]+[kKmMgG]?$ ]] || { echo "hive: invalid heap size '$heap'" >&2; exit 64; }
+  opts+=("-Xmx$heap" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true)
+  if (( $(java_major) >= 9 )); then opts+=("${HIVE_JAVA17_OPTS[@]}"); fi
+  opts+=("-Dhive.log.dir=${HIVE_LOG_DIR:-/tmp/hive}" -Dlog4j2.formatMsgNoLookups=true)
+  # shellcheck disable=SC2206 # word splitting of user-supplied options is intended
+  local extra=(${HIVE_JAVA_OPTS:-})
+  exec "${JAVA_HOME:-/opt/java}/bin/java" "${opts[@]}" "${extra[@]}" \
+    -cp "$(hive_classpath)" "$main" "$@"
+}

@@ -1,0 +1,73 @@
+"""Shared fixtures: an isolated devenv home, an in-process CLI runner, the docker marker.
+
+Tests never touch the real user directories: DEVENV_HOME points at a temporary
+directory. Tests marked `docker` skip with the reason when no engine answers,
+and fail instead when CI=true, so CI cannot pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "devenv-home"
+    monkeypatch.setenv("DEVENV_HOME", str(home))
+    monkeypatch.delenv("DEVENV_PROFILE", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return home
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run devenv in-process: cli("profile", "list") -> Result(code, out, err)."""
+    from devenv.cli import main
+
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def _engine_reachable() -> str | None:
+    """None if a Docker engine answers, else why not."""
+    try:
+        from python_on_whales import docker
+
+        docker.system.info()
+        return None
+    except Exception as e:  # no CLI, no daemon, no permission: all mean "no engine here"
+        return f"no Docker engine reachable ({type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else e})"
+
+
+@pytest.fixture(autouse=True)
+def _docker_marker(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("docker") is None:
+        return
+    reason = _engine_reachable()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}: .ci/run must start the engine")
+    pytest.skip(reason)
