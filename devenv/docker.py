@@ -1,0 +1,166 @@
+"""The one module that talks to the container engine, through python-on-whales.
+
+Everything else calls these functions; engine errors become DevenvErrors that
+say what to do. Unit tests replace this module's functions; integration tests
+use the real engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+
+from devenv.errors import DevenvError
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+
+log = logging.getLogger("devenv.docker")
+
+LABEL = "devenv.managed"
+NOT_RUNNING_HINT = (
+    "start Docker (Docker Desktop on Windows and macOS; `sudo systemctl start docker` on Linux), "
+    "then run `devenv doctor` to check the rest"
+)
+
+_client: "DockerClient | None" = None
+
+
+def client() -> "DockerClient":
+    global _client
+    if _client is None:
+        try:
+            from python_on_whales import DockerClient
+        except ImportError as e:  # pragma: no cover - a broken install
+            raise DevenvError(f"python-on-whales is not installed: {e}", hint="reinstall devenv with ./install.sh") from None
+        _client = DockerClient()
+    return _client
+
+
+def _translate(e: Exception, doing: str) -> DevenvError:
+    """A DevenvError for a failed engine call: the command, its last lines, and a hint."""
+    from python_on_whales.client_config import ClientNotFoundError
+    from python_on_whales.exceptions import DockerException
+
+    if isinstance(e, ClientNotFoundError):
+        return DevenvError(f"{doing}: the `docker` command is not installed", hint="install Docker Engine (Linux) or Docker Desktop (Windows, macOS)")
+    if isinstance(e, DockerException):
+        text = (e.stderr or e.stdout or "").strip()
+        tail = [line for line in text.splitlines() if not line.startswith("{")][-15:]
+        lower = text.lower()
+        if "cannot connect to the docker daemon" in lower or "is the docker daemon running" in lower or "error during connect" in lower:
+            return DevenvError(f"{doing}: the Docker engine is not reachable", hint=NOT_RUNNING_HINT, details=tail[-2:])
+        if "permission denied" in lower and "docker.sock" in lower:
+            return DevenvError(f"{doing}: no permission to use the Docker engine", hint="add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again)")
+        return DevenvError(f"{doing} failed (exit {e.return_code})", details=tail, hint="the lines above are the engine's own words; the full output is in the debug log")
+    return DevenvError(f"{doing} failed: {e}")
+
+
+def _call(doing: str, fn, *args: Any, **kwargs: Any) -> Any:
+    from python_on_whales.client_config import ClientNotFoundError
+    from python_on_whales.exceptions import DockerException
+
+    log.debug("%s: %s %s", doing, getattr(fn, "__qualname__", fn), kwargs)
+    try:
+        return fn(*args, **kwargs)
+    except (DockerException, ClientNotFoundError) as e:
+        log.debug("engine error: %s", e)
+        raise _translate(e, doing) from None
+
+
+# --- engine --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EngineInfo:
+    server_version: str
+    memory_bytes: int
+    cpus: int
+    os_type: str
+    architecture: str
+    root_dir: str
+    context: str
+
+
+def engine_info() -> EngineInfo:
+    info = _call("asking the Docker engine for its info", client().system.info)
+    ctx = "default"
+    try:
+        ctx = next((c.name for c in client().context.list() if c.current), "default")
+    except Exception:  # contexts are informational only
+        pass
+    return EngineInfo(
+        server_version=str(info.server_version or ""),
+        memory_bytes=int(info.mem_total or 0),
+        cpus=int(info.n_cpu or 0),
+        os_type=str(info.os_type or ""),
+        architecture=str(info.architecture or ""),
+        root_dir=str(info.docker_root_dir or ""),
+        context=ctx,
+    )
+
+
+def compose_version() -> str | None:
+    try:
+        return str(client().compose.version())
+    except Exception:
+        return None
+
+
+# --- images --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    labels: Mapping[str, str]
+    created: str
+
+
+def image_exists(ref: str) -> bool:
+    return bool(_call(f"looking up image {ref}", client().image.exists, ref))
+
+
+def images(label: str = LABEL) -> list[ImageInfo]:
+    """devenv's images (those carrying `label`)."""
+    found = _call("listing images", client().image.list, filters={"label": label})
+    return [
+        ImageInfo(i.id, tuple(i.repo_tags or ()), int(i.size or 0), dict(i.config.labels or {}), str(i.created))
+        for i in found
+    ]
+
+
+def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Mapping[str, str],
+          no_cache: bool = False, pull: bool = False) -> Iterator[str]:
+    """Build `context` into `tag`, yielding the build's log lines. Never pulls unless `pull`."""
+    from python_on_whales.exceptions import DockerException
+
+    log.debug("build %s from %s args=%s", tag, context, dict(build_args))
+    try:
+        stream = client().buildx.build(
+            context, tags=[tag], build_args=dict(build_args), labels=dict(labels),
+            cache=not no_cache, pull=pull, load=True, progress="plain", stream_logs=True,
+        )
+        for line in stream:
+            log.debug("build %s: %s", tag, line.rstrip())
+            yield line.rstrip("\n")
+    except DockerException as e:
+        raise _translate(e, f"building {tag}") from None
+
+
+def remove_images(refs: Sequence[str]) -> None:
+    if refs:
+        _call("removing images", client().image.remove, list(refs), force=True)
+
+
+def run(image: str, command: Sequence[str], *, volumes: Sequence[tuple[str, str] | tuple[str, str, str]] = (),
+        envs: Mapping[str, str] | None = None, user: str | None = None, entrypoint: str | None = None,
+        workdir: str | None = None, network: str | None = None) -> str:
+    """Run a one-off container to completion and return its output."""
+    return _call(
+        f"running {command[0] if command else image} in {image}",
+        client().run, image, list(command), volumes=list(volumes), envs=dict(envs or {}), user=user,
+        entrypoint=entrypoint, workdir=workdir, remove=True, pull="never", networks=[network] if network else [],
+    )
