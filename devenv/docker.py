@@ -164,3 +164,100 @@ def run(image: str, command: Sequence[str], *, volumes: Sequence[tuple[str, str]
         client().run, image, list(command), volumes=list(volumes), envs=dict(envs or {}), user=user,
         entrypoint=entrypoint, workdir=workdir, remove=True, pull="never", networks=[network] if network else [],
     )
+
+
+# --- doctor probes -------------------------------------------------------
+# Read-only questions `devenv doctor` asks, plus the removals its --fix makes.
+# Each returns plain data: no python-on-whales object leaves this module.
+
+@dataclass(frozen=True)
+class EngineDetails:
+    kernel_version: str
+    operating_system: str
+    http_proxy: str
+    https_proxy: str
+    no_proxy: str
+
+
+def engine_details() -> EngineDetails:
+    """Kernel, OS and proxy settings the engine reports (`docker info`)."""
+    info = _call("asking the Docker engine for its info", client().system.info)
+    return EngineDetails(
+        kernel_version=str(info.kernel_version or ""),
+        operating_system=str(info.operating_system or ""),
+        http_proxy=str(info.http_proxy or ""),
+        https_proxy=str(info.https_proxy or ""),
+        no_proxy=str(info.no_proxy or ""),
+    )
+
+
+def buildx_version() -> str | None:
+    """`docker buildx version` as printed, or None without buildx."""
+    try:
+        return str(client().buildx.version())
+    except Exception:
+        return None
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    image_ref: str             # what it was started from (tag)
+    image_id: str              # the image it actually runs
+    labels: Mapping[str, str]
+    running: bool
+    host_ports: tuple[int, ...]
+
+
+def managed_containers() -> list[ContainerInfo]:
+    """devenv's containers (label devenv.managed=true), running or not."""
+    found = _call("listing devenv's containers", client().container.list, all=True, filters={"label": f"{LABEL}=true"})
+    out = []
+    for c in found:
+        ports: set[int] = set()
+        for bindings in (c.network_settings.ports or {}).values():
+            for b in bindings or []:
+                if b.get("HostPort"):
+                    ports.add(int(b["HostPort"]))
+        out.append(ContainerInfo(str(c.name), str(c.config.image or ""), str(c.image or ""), dict(c.config.labels or {}),
+                                 bool(c.state.running), tuple(sorted(ports))))
+    return out
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    kind: str                  # network or volume
+    name: str
+    labels: Mapping[str, str]
+
+
+def managed_networks_and_volumes() -> list[ResourceInfo]:
+    """devenv's networks and volumes (label devenv.managed=true)."""
+    flt = {"label": f"{LABEL}=true"}
+    nets = _call("listing devenv's networks", client().network.list, filters=flt)
+    vols = _call("listing devenv's volumes", client().volume.list, filters=flt)
+    return [ResourceInfo("network", str(n.name), dict(n.labels or {})) for n in nets] + [
+        ResourceInfo("volume", str(v.name), dict(v.labels or {})) for v in vols
+    ]
+
+
+def image_id_and_arch(ref: str) -> tuple[str, str] | None:
+    """(image id, architecture) of a local image, or None when it is not here. Never pulls."""
+    if not image_exists(ref):
+        return None
+    img = _call(f"inspecting image {ref}", client().image.inspect, ref)
+    return str(img.id), str(img.architecture or "")
+
+
+def exec_in(container: str, command: Sequence[str]) -> str:
+    """Run `command` in a running container and return its output."""
+    return str(_call(f"running {command[0]} in {container}", client().container.execute, container, list(command)) or "")
+
+
+def remove_networks_and_volumes(resources: Sequence[ResourceInfo]) -> None:
+    nets = [r.name for r in resources if r.kind == "network"]
+    vols = [r.name for r in resources if r.kind == "volume"]
+    if nets:
+        _call("removing networks", client().network.remove, nets)
+    if vols:
+        _call("removing volumes", client().volume.remove, vols)

@@ -10,7 +10,7 @@ import argparse
 import importlib
 from typing import Callable
 
-_COMMANDS = ["profile"]
+_COMMANDS = ["profile", "lock", "fetch", "build"]
 
 REGISTRY: dict[str, tuple[str, Callable[[argparse.ArgumentParser, argparse.ArgumentParser], None]]] = {}
 

@@ -1,0 +1,264 @@
+"""Build the profile's images from `images/` templates, the lock and the verified cache.
+
+Each image's tag is content-addressed: a digest of its template files, its
+build arguments (including its parent's tag), the locked artifacts it holds
+and, for the root JVM image, the extra CA certificates. `devenv build` with
+nothing changed finds every tag present and runs no Docker build; changing one
+component rebuilds that image and the images built on it, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from devenv import docker
+from devenv.errors import DevenvError
+from devenv.paths import paths, resource_dir
+
+if TYPE_CHECKING:
+    from devenv.console import Ui
+    from devenv.lock import Lock
+    from devenv.profile import Profile
+
+log = logging.getLogger("devenv.images")
+REPO = "devenv"
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    parent: str | None        # image built FROM (its tag goes into parent_arg)
+    parent_arg: str | None
+    artifacts: str | None     # "lib" (Maven jars) or "dist" (PyPI files) in the build context
+    ca: bool = False          # root images get the extra CA certificates
+
+
+SPECS: dict[str, Spec] = {
+    "jvm": Spec("jvm", None, None, None, ca=True),
+    "tools": Spec("tools", "jvm", "JVM_IMAGE", None),
+    "hadoop": Spec("hadoop", "jvm", "JVM_IMAGE", "lib"),
+    "hive": Spec("hive", "hadoop", "HADOOP_IMAGE", "lib"),
+    "spark": Spec("spark", "hadoop", "HADOOP_IMAGE", "dist"),
+    "postgres": Spec("postgres", None, None, None, ca=True),
+}
+CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")
+SERVICE_IMAGE = {
+    "namenode": "hadoop", "datanode": "hadoop", "resourcemanager": "hadoop", "nodemanager": "hadoop",
+    "historyserver": "hadoop", "metastore": "hive", "hiveserver2": "hive", "spark-history": "spark",
+    "metastore-db": "postgres",
+}
+
+
+def templates() -> Path:
+    return resource_dir("images")
+
+
+def image_for(service: str) -> str:
+    svc = re.sub(r"-\d+$", "", service)
+    if svc in SERVICE_IMAGE:
+        return SERVICE_IMAGE[svc]
+    if svc in SPECS:
+        return svc
+    raise DevenvError(f"unknown service or image {service!r}", hint=f"services: {', '.join(SERVICE_IMAGE)}; images: {', '.join(SPECS)}")
+
+
+def with_parents(names: Iterable[str]) -> list[str]:
+    """`names` and every image they build on, parents first."""
+    out: list[str] = []
+    def add(n: str) -> None:
+        p = SPECS[n].parent
+        if p:
+            add(p)
+        if n not in out:
+            out.append(n)
+    for n in names:
+        add(n)
+    return out
+
+
+def build_args(profile: "Profile") -> dict[str, str]:
+    """Every build argument a template may declare, from the profile."""
+    v, im = profile.versions, profile.images
+    java_pkg = im.get("java_package")
+    return {
+        "BASE_IMAGE": im.get("base", "debian:bookworm-slim"),
+        "JAVA_PACKAGE": f"openjdk-{v['java']}-jre-headless" if java_pkg is None else java_pkg,
+        "JAVA_VERSION": v["java"],
+        "HADOOP_VERSION": v["hadoop"],
+        "HIVE_VERSION": v["hive"],
+        "SPARK_VERSION": v["spark"],
+        "SCALA_VERSION": v.get("scala", ""),
+        "PG_MAJOR": v.get("postgres", "15"),
+    }
+
+
+def declared_args(dockerfile: Path) -> list[str]:
+    return re.findall(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", dockerfile.read_text(encoding="utf-8"), re.M)
+
+
+def _template_files(name: str) -> list[Path]:
+    root = templates() / name
+    if not (root / "Dockerfile").is_file():
+        raise DevenvError(f"image template {root / 'Dockerfile'} is missing", hint="reinstall devenv (./install.sh)")
+    skip = {"NOTES.md", ".gitignore"}
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name not in skip and "__pycache__" not in p.parts)
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    tag: str
+    digest: str
+    args: dict[str, str]
+
+
+def plan(profile: "Profile", lock: "Lock | None", names: Iterable[str], ca_pem: str) -> list[Plan]:
+    """Tags and build arguments for `names` and their parents, parents first."""
+    all_args = build_args(profile)
+    plans: dict[str, Plan] = {}
+    for name in with_parents(names):
+        spec = SPECS[name]
+        root = templates() / name
+        dockerfile = root / "Dockerfile"
+        args = {a: all_args[a] for a in declared_args(dockerfile) if a in all_args}
+        if spec.name == "postgres":
+            args["BASE_IMAGE"] = profile.images.get("db_base", "debian:bookworm-slim")
+        if spec.parent_arg:
+            args[spec.parent_arg] = plans[spec.parent].tag
+        h = hashlib.sha256()
+        h.update(f"image={name}\n".encode())
+        for f in _template_files(name):
+            h.update(f"{f.relative_to(root).as_posix()}\n".encode())
+            h.update(f.read_bytes().replace(b"\r\n", b"\n"))  # a CRLF checkout builds the same image
+        for k in sorted(args):
+            h.update(f"arg {k}={args[k]}\n".encode())
+        if spec.artifacts:
+            if lock is None:
+                raise DevenvError("internal: an image with artifacts needs a lock")
+            arts = lock.for_image(name)
+            if not arts:
+                raise DevenvError(f"the lock has no artifacts for the {name} image", hint=f"regenerate it: devenv lock {profile.name}")
+            for a in sorted(arts, key=lambda a: a.path):
+                h.update(f"artifact {a.path} {a.sha256}\n".encode())
+        if spec.ca:
+            h.update(ca_pem.encode())
+        digest = h.hexdigest()
+        plans[name] = Plan(name, f"{REPO}/{name}:{digest[:12]}", digest, args)
+    return list(plans.values())
+
+
+def existing_tags() -> set[str]:
+    return {t for i in docker.images() for t in i.tags}
+
+
+def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
+    """The build context: the template, ca/, and lib/ or dist/ hard-linked from the cache."""
+    from devenv import artifacts
+
+    spec = SPECS[p.name]
+    ctx = paths().state / "build" / f"{p.name}-{p.digest[:12]}"
+    shutil.rmtree(ctx, ignore_errors=True)
+    shutil.copytree(templates() / p.name, ctx, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
+    (ctx / "ca").mkdir(exist_ok=True)
+    if spec.ca and ca_pem:
+        (ctx / "ca" / "devenv-extra.crt").write_text(ca_pem, encoding="utf-8")
+    if spec.artifacts and lock is not None:
+        dest = ctx / spec.artifacts
+        dest.mkdir(exist_ok=True)
+        for a in lock.for_image(p.name):
+            artifacts.verify_or_remove(a) if not artifacts.is_verified(a) else None
+            src = artifacts.cached_path(a)
+            target = dest / a.filename
+            if target.exists():
+                raise DevenvError(f"two locked artifacts of the {p.name} image share the file name {a.filename}", hint=f"regenerate the lock: devenv lock {lock.profile}")
+            try:
+                os.link(src, target)
+            except OSError:  # another file system, or no hard links (some Windows setups)
+                shutil.copy2(src, target)
+    return ctx
+
+
+def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[str] = CLUSTER_IMAGES,
+          ca_pem: str = "", proxies: Mapping[str, str] | None = None, no_cache: bool = False,
+          pull: bool = False) -> list[tuple[Plan, str]]:
+    """Build what is missing; returns (plan, "built" | "present") per image."""
+    plans = plan(profile, lock, names, ca_pem)
+    have = existing_tags() if not no_cache else set()
+    results: list[tuple[Plan, str]] = []
+    for p in plans:
+        if p.tag in have:
+            results.append((p, "present"))
+            continue
+        ctx = _stage(p, lock, ca_pem)
+        args = dict(p.args)
+        for k, v in (proxies or {}).items():
+            args[k] = v
+        labels = {
+            docker.LABEL: "true", "devenv.image": p.name, "devenv.inputs": p.digest,
+            "devenv.versions": ",".join(f"{k}={v}" for k, v in profile.versions.items()),
+        }
+        started = time.monotonic()
+        tail: list[str] = []
+        with ui.err.status(f"building {p.tag}", spinner="dots") if ui.interactive else _Null():
+            try:
+                for line in docker.build(ctx, p.tag, build_args=args, labels=labels, no_cache=no_cache,
+                                         pull=pull and SPECS[p.name].parent is None):
+                    tail = (tail + [line])[-40:]
+                    if ui.verbose:
+                        ui.err.print(line, markup=False, highlight=False)
+            except DevenvError as e:
+                e.details = (tail[-25:] or e.details)
+                e.message = f"building the {p.name} image ({p.tag}) failed"
+                e.hint = f"the full build log is in {paths().debug_log}; build context kept in {ctx}"
+                raise
+        shutil.rmtree(ctx, ignore_errors=True)
+        ui.info(f"built {p.tag} in {time.monotonic() - started:.0f} s")
+        results.append((p, "built"))
+    _remember(profile, plans)
+    return results
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: Any) -> None:
+        return None
+
+
+def _remember(profile: "Profile", plans: list[Plan]) -> None:
+    """Which profile uses which tags (for `devenv images` and prune)."""
+    import json
+
+    f = paths().state / "images.json"
+    try:
+        data = json.loads(f.read_text()) if f.exists() else {}
+    except (OSError, ValueError):
+        data = {}
+    data[profile.name] = sorted(p.tag for p in plans)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(json.dumps(data, indent=1))
+
+
+def used_by() -> dict[str, list[str]]:
+    """tag -> profiles that last built or used it."""
+    import json
+
+    f = paths().state / "images.json"
+    try:
+        data = json.loads(f.read_text()) if f.exists() else {}
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for prof, tags in data.items():
+        for t in tags:
+            out.setdefault(t, []).append(prof)
+    return out
