@@ -200,7 +200,9 @@ def buildx_version() -> str | None:
 
 
 @dataclass(frozen=True)
-class ContainerInfo:
+class ContainerState:
+    """A devenv container as the doctor sees it: the image it runs, its labels, its published ports."""
+
     name: str
     image_ref: str             # what it was started from (tag)
     image_id: str              # the image it actually runs
@@ -209,7 +211,7 @@ class ContainerInfo:
     host_ports: tuple[int, ...]
 
 
-def managed_containers() -> list[ContainerInfo]:
+def managed_containers() -> list[ContainerState]:
     """devenv's containers (label devenv.managed=true), running or not."""
     found = _call("listing devenv's containers", client().container.list, all=True, filters={"label": f"{LABEL}=true"})
     out = []
@@ -219,7 +221,7 @@ def managed_containers() -> list[ContainerInfo]:
             for b in bindings or []:
                 if b.get("HostPort"):
                     ports.add(int(b["HostPort"]))
-        out.append(ContainerInfo(str(c.name), str(c.config.image or ""), str(c.image or ""), dict(c.config.labels or {}),
+        out.append(ContainerState(str(c.name), str(c.config.image or ""), str(c.image or ""), dict(c.config.labels or {}),
                                  bool(c.state.running), tuple(sorted(ports))))
     return out
 
@@ -249,15 +251,116 @@ def image_id_and_arch(ref: str) -> tuple[str, str] | None:
     return str(img.id), str(img.architecture or "")
 
 
-def exec_in(container: str, command: Sequence[str]) -> str:
-    """Run `command` in a running container and return its output."""
-    return str(_call(f"running {command[0]} in {container}", client().container.execute, container, list(command)) or "")
+# --- compose projects and containers ----------------------------------------
+
+def _project(compose_file: Path, project: str) -> "DockerClient":
+    from python_on_whales import DockerClient
+
+    return DockerClient(compose_files=[compose_file], compose_project_name=project)
 
 
-def remove_networks_and_volumes(resources: Sequence[ResourceInfo]) -> None:
-    nets = [r.name for r in resources if r.kind == "network"]
-    vols = [r.name for r in resources if r.kind == "volume"]
-    if nets:
-        _call("removing networks", client().network.remove, nets)
-    if vols:
-        _call("removing volumes", client().volume.remove, vols)
+def compose_up(compose_file: Path, project: str, services: Sequence[str] | None = None, *, force_recreate: bool = False) -> None:
+    """Create and start the project's containers (never builds, never pulls)."""
+    c = _project(compose_file, project)
+    _call(f"starting {project}", c.compose.up, services=list(services) if services else None, detach=True,
+          no_build=True, pull="never", remove_orphans=True, force_recreate=force_recreate, quiet=True)
+
+
+def compose_down(compose_file: Path, project: str, *, volumes: bool) -> None:
+    c = _project(compose_file, project)
+    _call(f"stopping {project}", c.compose.down, volumes=volumes, remove_orphans=True, timeout=20)
+
+
+def compose_restart(compose_file: Path, project: str, services: Sequence[str] | None) -> None:
+    c = _project(compose_file, project)
+    _call(f"restarting {', '.join(services or ['all services'])}", c.compose.restart, services=list(services) if services else None, timeout=20)
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    service: str
+    cluster: str
+    profile: str
+    state: str          # running, exited, ...
+    exit_code: int
+    image: str
+    started_at: str
+    ports: tuple[tuple[str, int, int], ...]  # (bind, host, container)
+
+
+def containers(cluster: str | None = None, *, all: bool = True) -> list[ContainerInfo]:
+    """devenv's containers, of one cluster or of all."""
+    filters: list[tuple[str, str]] = [("label", f"{LABEL}=true")]
+    if cluster:
+        filters.append(("label", f"devenv.cluster={cluster}"))
+    found = _call("listing containers", client().container.list, all=all, filters=filters)
+    out = []
+    for c in found:
+        lab = c.config.labels or {}
+        ports: list[tuple[str, int, int]] = []
+        for key, binds in (c.network_settings.ports or {}).items():
+            for b in binds or []:
+                ports.append((b.get("HostIp", ""), int(b.get("HostPort", 0)), int(key.split("/")[0])))
+        out.append(ContainerInfo(
+            c.id, c.name, lab.get("devenv.service", ""), lab.get("devenv.cluster", ""), lab.get("devenv.profile", ""),
+            str(c.state.status), int(c.state.exit_code or 0), str(c.config.image), str(c.state.started_at), tuple(ports),
+        ))
+    return out
+
+
+def exec_in(container: str, command: Sequence[str], *, user: str | None = None, envs: Mapping[str, str] | None = None) -> str:
+    """Run a command in a running container and return its output (error if it fails)."""
+    return str(_call(f"running {' '.join(command[:3])} in {container}", client().container.execute, container, list(command),
+                     user=user, envs=dict(envs or {})) or "")
+
+
+def exec_interactive(container: str, command: Sequence[str], *, tty: bool) -> int:
+    """Attach the terminal to a command in a container; returns its exit code."""
+    import subprocess
+
+    args = [*client().client_config.docker_cmd, "exec", "-i", *(["-t"] if tty else []), container, *command]
+    return subprocess.call(args)
+
+
+def logs(container: str, *, tail: int | None = None) -> str:
+    return str(_call(f"reading the logs of {container}", client().container.logs, container, tail=tail, timestamps=False) or "")
+
+
+def follow_logs(containers_: Sequence[str]) -> int:
+    """Stream the logs of containers until interrupted."""
+    import subprocess
+
+    procs = [subprocess.Popen([*client().client_config.docker_cmd, "logs", "-f", "--tail", "50", c]) for c in containers_]
+    try:
+        return max(p.wait() for p in procs)
+    finally:
+        for p in procs:
+            p.terminate()
+
+
+def inspect_json(container: str) -> str:
+    import json
+
+    c = _call(f"inspecting {container}", client().container.inspect, container)
+    return json.dumps(c.model_dump(mode="json") if hasattr(c, "model_dump") else str(c), indent=1, default=str)
+
+
+def volumes(label_filters: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
+    found = _call("listing volumes", client().volume.list, filters=[("label", f) for f in label_filters])
+    return [(v.name, dict(v.labels or {})) for v in found]
+
+
+def networks(label_filters: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
+    found = _call("listing networks", client().network.list, filters=[("label", f) for f in label_filters])
+    return [(n.name, dict(n.labels or {})) for n in found]
+
+
+def remove(containers_: Sequence[str] = (), volumes_: Sequence[str] = (), networks_: Sequence[str] = ()) -> None:
+    if containers_:
+        _call("removing containers", client().container.remove, list(containers_), force=True, volumes=False)
+    if volumes_:
+        _call("removing volumes", client().volume.remove, list(volumes_))
+    if networks_:
+        _call("removing networks", client().network.remove, list(networks_))

@@ -228,6 +228,8 @@ def _run_one(c: Check, ctx: Context) -> Finding:
         return c.fn(ctx)
     except Skip as e:
         return skip(str(e))
+    except TimeoutError as e:
+        return Finding("error", f"timed out: {e}", fix=f"run it alone with -v (devenv doctor --check {c.id})")
     except DevenvError as e:
         return Finding("error", f"{c.id} could not run: {e.message}", fix=e.hint or "")
     except Exception as e:  # a bug in a check must not hide the others

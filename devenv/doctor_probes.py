@@ -49,7 +49,9 @@ def bind_port(host: str, port: int) -> str | None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     try:
-        if os.name != "nt":  # on Windows SO_REUSEADDR would let us bind a busy port
+        if os.name == "nt":  # there SO_REUSEADDR would let us bind a busy port
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_EXCLUSIVEADDRUSE", socket.SO_REUSEADDR), 1)
+        else:  # ignore TIME_WAIT leftovers
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, port))
         return None
@@ -60,19 +62,24 @@ def bind_port(host: str, port: int) -> str | None:
 
 
 def port_owner(port: int) -> str | None:
-    """Best effort: the program listening on `port`, from `ss -ltnp` (Linux). None if the OS does not say."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        done = run_command(["ss", "-Hltnp", f"sport = :{port}"], timeout=1.0)
-    except TimeoutError:
-        return None
-    if done is None or done.rc != 0:
-        return None
-    import re
+    """Best effort: the program listening on `port`, where the OS tells (ss, lsof, netstat)."""
+    from devenv import hostports
 
-    m = re.search(r'users:\(\("([^"]+)",pid=(\d+)', done.output)
-    return f"{m.group(1)} (pid {m.group(2)})" if m else None
+    return hostports.owner(port)
+
+
+def known_clusters() -> list[str]:
+    """Clusters devenv has state for (`devenv down` keeps it; they still exist)."""
+    from devenv import cluster
+
+    return cluster.known_clusters()
+
+
+def remove_leftovers(resources: Sequence[Any]) -> None:
+    from devenv import docker
+
+    by = {k: [r.name for r in resources if r.kind == k] for k in ("container", "network", "volume")}
+    docker.remove(containers_=by["container"], volumes_=by["volume"], networks_=by["network"])
 
 
 def disk_free(path: str) -> int | None:
@@ -189,50 +196,60 @@ def http_status(url: str, proxies: Mapping[str, str], timeout: float = TIMEOUT) 
         raise OSError(str(reason)) from None
 
 
-def maven_default_repository() -> str | None:
-    """The repository URL in the super POM of the Maven on PATH, or None without Maven."""
-    import re
+def maven_default_repository() -> tuple[str, str] | None:
+    """(URL, where from) of the Maven repository devenv falls back to: a central mirror in
+    ~/.m2/settings.xml, else the super POM of the Maven on PATH (see `devenv.sources`)."""
     import zipfile
 
+    from devenv import sources
+    from devenv.errors import DevenvError
+
+    super_pom = None
     mvn = shutil.which("mvn")
-    if not mvn:
+    if mvn:
+        home = Path(os.path.realpath(mvn)).parent.parent
+        for jar in sorted((home / "lib").glob("maven-model-builder*.jar")):
+            try:
+                with zipfile.ZipFile(jar) as z:
+                    super_pom = z.read("org/apache/maven/model/pom-4.0.0.xml").decode("utf-8", "replace")
+                break
+            except (OSError, KeyError, zipfile.BadZipFile):
+                continue
+    try:
+        url = sources.maven_repository({}, {}, super_pom=super_pom)
+    except DevenvError:
         return None
-    home = Path(os.path.realpath(mvn)).parent.parent
-    for jar in sorted((home / "lib").glob("maven-model-builder*.jar")):
-        try:
-            with zipfile.ZipFile(jar) as z:
-                pom = z.read("org/apache/maven/model/pom-4.0.0.xml").decode("utf-8", "replace")
-        except (OSError, KeyError, zipfile.BadZipFile):
-            continue
-        m = re.search(r"<repositories>.*?<url>\s*([^<\s]+)\s*</url>", pom, re.S)
-        if m:
-            return m.group(1)
-    return None
+    settings = Path.home() / ".m2" / "settings.xml"
+    return url, ("~/.m2/settings.xml" if settings.is_file() and (super_pom is None or url not in super_pom) else "Maven's super POM")
 
 
 def pip_index() -> tuple[str, str] | None:
-    """(index URL, where from): pip's configured index-url, else pip's own default."""
-    import re
+    """(URL, where from) of the PyPI index pip uses: PIP_INDEX_URL, pip's configuration, or pip's default."""
+    from devenv import sources
+    from devenv.errors import DevenvError
 
-    for py in dict.fromkeys([sys.executable, shutil.which("python3") or "", shutil.which("python") or ""]):
-        if not py:
-            continue
+    try:
+        return sources.pypi_index({}, {}), ("PIP_INDEX_URL" if os.environ.get("PIP_INDEX_URL") else "pip")
+    except DevenvError:
+        return None
+
+
+def cache_missing(lock_file: str) -> tuple[int, list[str]]:
+    """(artifacts in the lock, coordinates of those absent from the cache or of the wrong size). Never hashes."""
+    from devenv import artifacts, lock
+
+    lk = lock.read(Path(lock_file))
+    wanted = lk.unique()
+    gone = []
+    for a in wanted:
+        p = artifacts.cached_path(a)
         try:
-            done = run_command([py, "-m", "pip", "config", "list"], timeout=TIMEOUT)
-        except TimeoutError:
-            continue
-        if done is None or done.rc != 0:
-            continue
-        m = re.search(r"^[^\n=]*\.index-url='([^']+)'", done.output, re.M)
-        if m:
-            return m.group(1), "pip config"
-        try:
-            done = run_command([py, "-c", "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"], timeout=TIMEOUT)
-        except TimeoutError:
-            continue
-        if done and done.rc == 0 and done.output.strip().startswith("http"):
-            return done.output.strip().splitlines()[-1], "pip's default"
-    return None
+            if p.stat().st_size == a.size:
+                continue
+        except OSError:
+            pass
+        gone.append(a.coords)
+    return len(wanted), gone
 
 
 def host_python() -> str:
@@ -287,7 +304,8 @@ class Probes:
     buildx_version: Callable[[], str | None] = field(default=_docker("buildx_version"))
     managed_containers: Callable[[], list[Any]] = field(default=_docker("managed_containers"))
     managed_networks_and_volumes: Callable[[], list[Any]] = field(default=_docker("managed_networks_and_volumes"))
-    remove_networks_and_volumes: Callable[[Sequence[Any]], None] = field(default=_docker("remove_networks_and_volumes"))
+    known_clusters: Callable[[], list[str]] = known_clusters
+    remove_leftovers: Callable[[Sequence[Any]], None] = remove_leftovers
     images: Callable[[], list[Any]] = field(default=_docker("images"))
     image_id_and_arch: Callable[[str], tuple[str, str] | None] = field(default=_docker("image_id_and_arch"))
     run_container: Callable[..., str] = field(default=_docker("run"))
@@ -302,8 +320,9 @@ class Probes:
     which: Callable[[str], str | None] = shutil.which
     http_status: Callable[..., int] = http_status
     tls_handshake: Callable[..., TlsAnswer] = tls_handshake
-    maven_default_repository: Callable[[], str | None] = maven_default_repository
+    maven_default_repository: Callable[[], tuple[str, str] | None] = maven_default_repository
     pip_index: Callable[[], tuple[str, str] | None] = pip_index
+    cache_missing: Callable[[str], tuple[int, list[str]]] = cache_missing
     crlf_scripts: Callable[[Path], list[str]] = crlf_scripts
     is_file: Callable[[str], bool] = os.path.isfile
     is_dir: Callable[[str], bool] = os.path.isdir

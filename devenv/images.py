@@ -47,7 +47,7 @@ SPECS: dict[str, Spec] = {
     "hadoop": Spec("hadoop", "jvm", "JVM_IMAGE", "lib"),
     "hive": Spec("hive", "hadoop", "HADOOP_IMAGE", "lib"),
     "spark": Spec("spark", "hadoop", "HADOOP_IMAGE", "dist"),
-    "postgres": Spec("postgres", None, None, None, ca=True),
+    "postgres": Spec("postgres", None, None, None),
 }
 CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")
 SERVICE_IMAGE = {

@@ -10,7 +10,7 @@ import argparse
 import importlib
 from typing import Callable
 
-_COMMANDS = ["profile", "lock", "fetch", "build"]
+_COMMANDS = ["profile", "lock", "fetch", "build", "up", "down", "status", "logs", "shell", "exec", "restart", "client-config", "doctor"]
 
 REGISTRY: dict[str, tuple[str, Callable[[argparse.ArgumentParser, argparse.ArgumentParser], None]]] = {}
 

@@ -1,0 +1,53 @@
+"""`devenv client-config`: configuration for host tools (hdfs, pyspark, beeline) and the variables to use it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devenv.console import Ui
+
+HELP = "write HADOOP_CONF_DIR and SPARK_CONF_DIR for host tools and print the variables"
+
+
+def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="cluster name (default: the profile's name)")
+    p.add_argument("--shell", choices=["sh", "powershell", "cmd"], help="syntax of the printed variables (default: this platform's)")
+    p.set_defaults(run=run)
+
+
+def variables(name: str) -> dict[str, str]:
+    from devenv import cluster
+    from devenv.errors import DevenvError
+
+    c = cluster.Cluster(name)
+    if not (c.dir / "client" / "hadoop" / "core-site.xml").exists():
+        raise DevenvError(f"no cluster named {name!r} has been started here", hint="start it with devenv up")
+    return {
+        "HADOOP_CONF_DIR": str(c.dir / "client" / "hadoop"),
+        "SPARK_CONF_DIR": str(c.dir / "client" / "spark"),
+        "HADOOP_USER_NAME": "hadoop",
+    }
+
+
+def run(args: argparse.Namespace, ui: "Ui") -> int:
+    import platform
+    import sys
+
+    from devenv.commands.down import resolve_name
+
+    env = variables(resolve_name(args))
+    if args.json:
+        ui.emit_json({"schema": 1, "env": env})
+        return 0
+    shell = args.shell or ("powershell" if platform.system() == "Windows" else "sh")
+    for k, v in env.items():
+        if shell == "powershell":
+            line = f"$env:{k} = '{v}'"
+        elif shell == "cmd":
+            line = f"set {k}={v}"
+        else:
+            line = f"export {k}='{v}'"
+        sys.stdout.write(line + "\n")
+    return 0

@@ -1,0 +1,31 @@
+"""`devenv exec SERVICE -- CMD...`: run a command inside a service."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devenv.console import Ui
+
+HELP = "run a command in a service: devenv exec namenode -- hdfs dfsadmin -report"
+
+
+def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("service")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
+    p.add_argument("--name", help="cluster name (default: the profile's name)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, ui: "Ui") -> int:
+    import sys
+
+    from devenv import docker
+    from devenv.commands.shell import container_of
+    from devenv.errors import UsageError
+
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        raise UsageError("no command given: devenv exec SERVICE -- CMD [ARGS...]")
+    return docker.exec_interactive(container_of(args, args.service), cmd, tty=sys.stdin.isatty() and sys.stdout.isatty())

@@ -1,0 +1,215 @@
+"""Render the cluster's configuration files from the profile: *-site.xml, spark-defaults.conf.
+
+devenv's defaults make a small cluster behave like production (YARN, not
+local mode; a logical HDFS name; real memory numbers); the profile's
+`[config.<file>]` overrides win over them. The same renderer writes the
+host's client configuration, where only the namenode address differs: HDFS
+is addressed by the logical name `hdfs://devenv`, which resolves to
+`namenode:8020` inside the cluster and to the published port on the host, so
+paths stored in the metastore work on both sides without editing /etc/hosts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+from xml.sax.saxutils import escape
+
+from devenv import schema
+from devenv.services import Port, ports
+
+NAMESERVICE = "devenv"
+FS = f"hdfs://{NAMESERVICE}"
+
+
+def _mb(value: str) -> int:
+    return schema.parse_memory(value) or 0
+
+
+def site_xml(props: Mapping[str, Any]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<!-- Rendered by devenv from the profile; edit the profile, not this file. -->", "<configuration>"]
+    for k, v in props.items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        lines.append(f"  <property><name>{escape(str(k))}</name><value>{escape(str(v))}</value></property>")
+    lines.append("</configuration>")
+    return "\n".join(lines) + "\n"
+
+
+def _port(all_ports: list[Port], inst: str, name: str) -> Port:
+    return next(p for p in all_ports if p.service == inst and p.name == name)
+
+
+def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str | None = None,
+                 port_overrides: dict[tuple[str, str], int] | None = None) -> dict[str, dict[str, Any]]:
+    """core-site, hdfs-site, yarn-site, mapred-site, capacity-scheduler for one instance (or the host)."""
+    topo, res, net = data["topology"], data["resources"], data["network"]
+    all_ports = ports(data, port_overrides)
+    nn = _port(all_ports, "namenode", "rpc")
+    nn_http = _port(all_ports, "namenode", "http")
+    rm = _port(all_ports, "resourcemanager", "rpc")
+    rm_http = _port(all_ports, "resourcemanager", "http")
+    public = "localhost" if net.get("bind", "127.0.0.1") in ("127.0.0.1", "0.0.0.0", "::1", "::") else net["bind"]
+    nn_addr = f"{public}:{nn.host}" if host else "namenode:8020"
+
+    core = {
+        "fs.defaultFS": FS,
+        "hadoop.tmp.dir": "/data/tmp",
+        "hadoop.proxyuser.hadoop.hosts": "*",
+        "hadoop.proxyuser.hadoop.groups": "*",
+        "fs.trash.interval": 0,
+    }
+    hdfs = {
+        "dfs.nameservices": NAMESERVICE,
+        f"dfs.ha.namenodes.{NAMESERVICE}": "nn1",
+        f"dfs.namenode.rpc-address.{NAMESERVICE}.nn1": nn_addr,
+        f"dfs.namenode.http-address.{NAMESERVICE}.nn1": f"{public}:{nn_http.host}" if host else "namenode:9870",
+        f"dfs.client.failover.proxy.provider.{NAMESERVICE}": "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider",
+        # host clients reach datanodes by the name and port they advertise (published 1:1)
+        "dfs.client.use.datanode.hostname": host,
+        "dfs.replication": min(3, topo["datanodes"]),
+        "dfs.namenode.name.dir": "/data/namenode",
+        "dfs.datanode.data.dir": "/data/datanode",
+        "dfs.namenode.rpc-bind-host": "0.0.0.0",
+        "dfs.namenode.servicerpc-bind-host": "0.0.0.0",
+        "dfs.namenode.http-bind-host": "0.0.0.0",
+        "dfs.namenode.datanode.registration.ip-hostname-check": False,
+        "dfs.namenode.safemode.extension": 0,  # out of safe mode as soon as blocks are reported
+        "dfs.permissions.superusergroup": "hadoop",
+        "dfs.webhdfs.enabled": True,
+    }
+    if instance == "namenode":
+        hdfs["dfs.ha.namenode.id"] = "nn1"
+    if instance and instance.startswith("datanode-"):
+        i = int(instance.rsplit("-", 1)[1]) - 1
+        hdfs.update({
+            "dfs.datanode.hostname": public,
+            "dfs.datanode.address": f"0.0.0.0:{_port(all_ports, instance, 'data').container}",
+            "dfs.datanode.http.address": f"0.0.0.0:{_port(all_ports, instance, 'http').container}",
+            "dfs.datanode.ipc.address": f"0.0.0.0:{9867 + 10 * i}",
+        })
+    yarn_mb = _mb(res["yarn_memory"])
+    yarn = {
+        "yarn.resourcemanager.hostname": "resourcemanager",
+        "yarn.resourcemanager.address": f"{public}:{rm.host}" if host else "resourcemanager:8032",
+        "yarn.resourcemanager.webapp.address": f"{public}:{rm_http.host}" if host else "resourcemanager:8088",
+        "yarn.resourcemanager.bind-host": "0.0.0.0",
+        "yarn.nodemanager.bind-host": "0.0.0.0",
+        "yarn.nodemanager.aux-services": "mapreduce_shuffle",
+        "yarn.nodemanager.aux-services.mapreduce_shuffle.class": "org.apache.hadoop.mapred.ShuffleHandler",
+        "yarn.nodemanager.resource.memory-mb": yarn_mb,
+        "yarn.nodemanager.resource.cpu-vcores": res["yarn_vcores"],
+        "yarn.scheduler.minimum-allocation-mb": 128,
+        "yarn.scheduler.maximum-allocation-mb": yarn_mb,
+        "yarn.nodemanager.vmem-check-enabled": False,
+        "yarn.nodemanager.local-dirs": "/data/nm-local",
+        "yarn.nodemanager.log-dirs": "/data/nm-logs",
+        "yarn.log-aggregation-enable": True,
+        "yarn.nodemanager.remote-app-log-dir": "/tmp/logs",
+        "yarn.log.server.url": "http://historyserver:19888/jobhistory/logs",
+        "yarn.nodemanager.env-whitelist": "JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,PATH,LANG,TZ,HADOOP_MAPRED_HOME,SPARK_HOME,PYSPARK_PYTHON",
+        "yarn.resourcemanager.nodemanagers.heartbeat-interval-ms": 500,
+        "yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage": 99,
+    }
+    if instance and instance.startswith("nodemanager-"):
+        i = int(instance.rsplit("-", 1)[1]) - 1
+        yarn["yarn.nodemanager.webapp.address"] = f"0.0.0.0:{8042 + 10 * i}"
+        yarn["yarn.nodemanager.hostname"] = instance
+    mapred = {
+        "mapreduce.framework.name": "yarn",
+        "mapreduce.jobhistory.address": "historyserver:10020",
+        "mapreduce.jobhistory.webapp.address": "historyserver:19888",
+        "mapreduce.jobhistory.bind-host": "0.0.0.0",
+        "yarn.app.mapreduce.am.env": "HADOOP_MAPRED_HOME=/opt/hadoop",
+        "mapreduce.map.env": "HADOOP_MAPRED_HOME=/opt/hadoop",
+        "mapreduce.reduce.env": "HADOOP_MAPRED_HOME=/opt/hadoop",
+        "yarn.app.mapreduce.am.resource.mb": 512,
+        "mapreduce.map.memory.mb": 512,
+        "mapreduce.reduce.memory.mb": 512,
+        "mapreduce.map.java.opts": "-Xmx384m",
+        "mapreduce.reduce.java.opts": "-Xmx384m",
+        "yarn.app.mapreduce.am.command-opts": "-Xmx384m",
+    }
+    capacity = {
+        "yarn.scheduler.capacity.root.queues": "default",
+        "yarn.scheduler.capacity.root.default.capacity": 100,
+        "yarn.scheduler.capacity.root.default.maximum-capacity": 100,
+        # a laptop-sized cluster: the default 10 % would leave no room for an ApplicationMaster
+        "yarn.scheduler.capacity.maximum-am-resource-percent": 0.5,
+        "yarn.scheduler.capacity.root.default.acl_submit_applications": "*",
+    }
+    files = {"core-site": core, "hdfs-site": hdfs, "yarn-site": yarn, "mapred-site": mapred, "capacity-scheduler": capacity}
+    for name, props in files.items():
+        props.update(data["config"].get(name, {}))
+    return files
+
+
+def hive_site(data: Mapping[str, Any], db_password: str, *, host: bool = False,
+              port_overrides: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
+    all_ports = ports(data, port_overrides)
+    net = data["network"]
+    public = "localhost" if net.get("bind", "127.0.0.1") in ("127.0.0.1", "0.0.0.0", "::1", "::") else net["bind"]
+    thrift = next((p for p in all_ports if p.service == "metastore"), None)
+    props: dict[str, Any] = {
+        "hive.metastore.uris": f"thrift://{public}:{thrift.host}" if host and thrift else "thrift://metastore:9083",
+        "hive.metastore.warehouse.dir": "/user/hive/warehouse",
+    }
+    if not host:
+        props.update({
+            "javax.jdo.option.ConnectionURL": "jdbc:postgresql://metastore-db:5432/metastore",
+            "javax.jdo.option.ConnectionDriverName": "org.postgresql.Driver",
+            "javax.jdo.option.ConnectionUserName": "hive",
+            "javax.jdo.option.ConnectionPassword": db_password,
+            "datanucleus.autoCreateSchema": False,
+            "hive.metastore.schema.verification": True,
+            "hive.execution.engine": "mr",
+            "hive.server2.enable.doAs": False,
+            "hive.server2.thrift.bind.host": "0.0.0.0",
+            "hive.server2.thrift.port": 10000,
+            "hive.server2.webui.host": "0.0.0.0",
+            "hive.server2.webui.port": 10002,
+            "hive.metastore.event.db.notification.api.auth": False,
+            "hive.exec.scratchdir": "/tmp/hive",
+            "hive.server2.logging.operation.enabled": False,
+            "hive.stats.autogather": True,
+            "hive.exec.mode.local.auto": False,
+        })
+    props.update(data["config"].get("hive-site", {}))
+    return props
+
+
+def spark_defaults(data: Mapping[str, Any], *, host: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "spark.master": "yarn",
+        "spark.submit.deployMode": "client",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.eventLog.enabled": True,
+        "spark.eventLog.dir": f"{FS}/spark-logs",
+        "spark.history.fs.logDirectory": f"{FS}/spark-logs",
+        "spark.sql.warehouse.dir": f"{FS}/user/hive/warehouse",
+        "spark.yarn.historyServer.address": "spark-history:18080",
+        "spark.hadoop.fs.defaultFS": FS,
+    }
+    if not host:
+        # Spark is installed on every NodeManager (they run the Spark image): nothing to upload per job.
+        props["spark.yarn.jars"] = "local:/opt/spark/jars/*"
+        props["spark.executorEnv.PYSPARK_PYTHON"] = "python3"
+    else:
+        props["spark.master"] = "local[*]"
+    props.update(data["config"].get("spark-defaults", {}))
+    return props
+
+
+def spark_conf(props: Mapping[str, Any]) -> str:
+    out = ["# Rendered by devenv from the profile; edit the profile, not this file."]
+    for k, v in props.items():
+        out.append(f"{k} {('true' if v else 'false') if isinstance(v, bool) else v}")
+    return "\n".join(out) + "\n"
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> None:
+    """Write files under root (relative path -> text) with LF endings."""
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8", newline="\n")

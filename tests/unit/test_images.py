@@ -1,0 +1,96 @@
+"""Image tags are content-addressed; builds skip what exists; the docker module is faked here."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from devenv import docker, images, profile
+from devenv.console import Ui
+from devenv.lock import Artifact, Lock
+
+
+@pytest.fixture
+def tmpl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the image templates that tests may change."""
+    root = tmp_path / "images"
+    shutil.copytree(REPO / "images", root, ignore=shutil.ignore_patterns("NOTES.md"))
+    monkeypatch.setattr(images, "templates", lambda: root)
+    return root
+
+
+def lock_for(sha: str = "a" * 64) -> Lock:
+    return Lock("default", "x", {}, (
+        Artifact("hadoop", "maven", "g:h:jar:1", "g/h/1/h-1.jar", 1, sha),
+        Artifact("hive", "maven", "g:v:jar:1", "g/v/1/v-1.jar", 1, "b" * 64),
+        Artifact("spark", "pypi", "pyspark==4.1.1", "pyspark-4.1.1.tar.gz", 1, "c" * 64),
+    ))
+
+
+def tags(prof, lock, ca: str = "") -> dict[str, str]:
+    return {p.name: p.tag for p in images.plan(prof, lock, images.CLUSTER_IMAGES, ca)}
+
+
+def test_tags_are_stable_and_parents_come_first(tmpl: Path) -> None:
+    p = profile.resolve("default")
+    plans = images.plan(p, lock_for(), ["hive"], "")
+    assert [x.name for x in plans] == ["jvm", "hadoop", "hive"]
+    assert plans[1].args["JVM_IMAGE"] == plans[0].tag
+    assert plans[2].args["HADOOP_IMAGE"] == plans[1].tag
+    assert tags(p, lock_for()) == tags(p, lock_for())
+
+
+def test_changing_one_component_rebuilds_only_its_images(tmpl: Path) -> None:
+    p = profile.resolve("default")
+    before = tags(p, lock_for())
+    after = tags(p, lock_for(sha="d" * 64))  # a hadoop jar changed
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {"hadoop", "hive", "spark"}  # hive and spark build on hadoop
+    (tmpl / "postgres" / "Dockerfile").write_text((tmpl / "postgres" / "Dockerfile").read_text() + "\n# touched\n")
+    again = tags(p, lock_for())
+    assert {k for k in before if before[k] != again[k]} == {"postgres"}
+
+
+def test_crlf_checkout_gives_the_same_tags(tmpl: Path) -> None:
+    p = profile.resolve("default")
+    before = tags(p, lock_for())
+    f = tmpl / "hadoop" / "entrypoint.sh"
+    f.write_bytes(f.read_bytes().replace(b"\n", b"\r\n"))
+    assert tags(p, lock_for()) == before
+
+
+def test_ca_bundle_changes_the_root_image(tmpl: Path) -> None:
+    p = profile.resolve("default")
+    a, b = tags(p, lock_for(), ca=""), tags(p, lock_for(), ca="-----BEGIN CERTIFICATE-----x")
+    assert a["jvm"] != b["jvm"] and a["hadoop"] != b["hadoop"] and a["postgres"] == b["postgres"]
+
+
+def test_build_args_follow_the_profile(tmpl: Path) -> None:
+    legacy = profile.resolve("legacy")
+    args = images.build_args(legacy)
+    assert args["BASE_IMAGE"] == "eclipse-temurin:8-jre-jammy"
+    assert args["JAVA_PACKAGE"] == ""
+    assert images.build_args(profile.resolve("default"))["JAVA_PACKAGE"] == "openjdk-17-jre-headless"
+
+
+def test_build_runs_no_docker_build_when_everything_exists(tmpl: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = profile.resolve("default")
+    present = set(tags(p, lock_for()).values())
+    monkeypatch.setattr(docker, "images", lambda label=docker.LABEL: [docker.ImageInfo("id", tuple(present), 1, {}, "")])
+    def no_build(*a, **k):
+        raise AssertionError("docker build must not run")
+    monkeypatch.setattr(docker, "build", no_build)
+    results = images.build(p, lock_for(), ui=Ui())
+    assert {r for _, r in results} == {"present"}
+
+
+def test_service_names_map_to_images() -> None:
+    assert images.image_for("datanode-2") == "hadoop"
+    assert images.image_for("hiveserver2") == "hive"
+    assert images.image_for("spark") == "spark"
+    with pytest.raises(Exception) as e:
+        images.image_for("hbase")
+    assert "unknown service or image 'hbase'" in str(e.value)
