@@ -199,6 +199,22 @@ def buildx_version() -> str | None:
         return None
 
 
+def _inspect(kind: str, list_args: Sequence[str]) -> list[dict[str, Any]]:
+    """`docker KIND ls ... -q` then one `docker KIND inspect` of them all: two calls however many there are.
+
+    (python-on-whales objects inspect again on nearly every attribute read.)
+    """
+    import json
+
+    from python_on_whales.utils import run as cli
+
+    cmd = list(client().client_config.docker_cmd)
+    ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args]).split()
+    if not ids:
+        return []
+    return json.loads(_call(f"inspecting {kind}s", cli, [*cmd, kind, "inspect", *dict.fromkeys(ids)]) or "[]")
+
+
 @dataclass(frozen=True)
 class ContainerState:
     """A devenv container as the doctor sees it: the image it runs, its labels, its published ports."""
@@ -213,42 +229,45 @@ class ContainerState:
 
 def managed_containers() -> list[ContainerState]:
     """devenv's containers (label devenv.managed=true), running or not."""
-    found = _call("listing devenv's containers", client().container.list, all=True, filters={"label": f"{LABEL}=true"})
     out = []
-    for c in found:
-        ports: set[int] = set()
-        for bindings in (c.network_settings.ports or {}).values():
-            for b in bindings or []:
-                if b.get("HostPort"):
-                    ports.add(int(b["HostPort"]))
-        out.append(ContainerState(str(c.name), str(c.config.image or ""), str(c.image or ""), dict(c.config.labels or {}),
-                                 bool(c.state.running), tuple(sorted(ports))))
+    for c in _inspect("container", ["-aq", "--no-trunc", "--filter", f"label={LABEL}=true"]):
+        ports = {int(b["HostPort"]) for binds in ((c.get("NetworkSettings") or {}).get("Ports") or {}).values()
+                 for b in binds or [] if b.get("HostPort")}
+        cfg = c.get("Config") or {}
+        out.append(ContainerState(str(c.get("Name", "")).lstrip("/"), str(cfg.get("Image", "")), str(c.get("Image", "")),
+                                  dict(cfg.get("Labels") or {}), bool((c.get("State") or {}).get("Running")), tuple(sorted(ports))))
     return out
 
 
 @dataclass(frozen=True)
 class ResourceInfo:
-    kind: str                  # network or volume
+    kind: str                  # container, network or volume
     name: str
     labels: Mapping[str, str]
 
 
 def managed_networks_and_volumes() -> list[ResourceInfo]:
     """devenv's networks and volumes (label devenv.managed=true)."""
-    flt = {"label": f"{LABEL}=true"}
-    nets = _call("listing devenv's networks", client().network.list, filters=flt)
-    vols = _call("listing devenv's volumes", client().volume.list, filters=flt)
-    return [ResourceInfo("network", str(n.name), dict(n.labels or {})) for n in nets] + [
-        ResourceInfo("volume", str(v.name), dict(v.labels or {})) for v in vols
+    flt = ["--filter", f"label={LABEL}=true"]
+    nets = _inspect("network", ["-q", "--no-trunc", *flt])
+    vols = _inspect("volume", ["-q", *flt])
+    return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in nets] + [
+        ResourceInfo("volume", str(v["Name"]), dict(v.get("Labels") or {})) for v in vols
     ]
 
 
-def image_id_and_arch(ref: str) -> tuple[str, str] | None:
-    """(image id, architecture) of a local image, or None when it is not here. Never pulls."""
-    if not image_exists(ref):
-        return None
-    img = _call(f"inspecting image {ref}", client().image.inspect, ref)
-    return str(img.id), str(img.architecture or "")
+@dataclass(frozen=True)
+class LocalImage:
+    id: str
+    tags: tuple[str, ...]
+    architecture: str
+    labels: Mapping[str, str]
+
+
+def local_images() -> list[LocalImage]:
+    """Every image on the engine with its tags, architecture and labels (two engine calls)."""
+    return [LocalImage(str(i["Id"]), tuple(i.get("RepoTags") or ()), str(i.get("Architecture", "")), dict((i.get("Config") or {}).get("Labels") or {}))
+            for i in _inspect("image", ["-q", "--no-trunc"])]
 
 
 # --- compose projects and containers ----------------------------------------

@@ -2,9 +2,13 @@
 
 A check is a function `fn(ctx) -> Finding` registered with a stable id and a
 category. It asks the world only through `ctx.probes` (see `doctor_probes`),
-so unit tests hand it fakes. `run_checks` runs the selected checks at once in
-a thread pool, each against its own deadline; a check that overruns or
-raises is reported as `error` rather than taking the run down.
+so unit tests hand it fakes. `run_checks` runs the selected checks at once,
+each against its own deadline; a check that overruns or raises is reported as
+`error` rather than taking the run down.
+
+The threads are daemon threads, not a ThreadPoolExecutor: the executor's
+workers are joined when the interpreter exits, so one hung probe would hold
+`devenv doctor` past every timeout it reported.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
@@ -188,6 +192,16 @@ class Context:
         self.engine()
         return self.once("containers", self.probes.managed_containers)
 
+    def images(self) -> list[Any]:
+        """Every local image (tags, id, architecture, labels), listed once per run."""
+        self.engine()
+        return self.once("images", self.probes.local_images)
+
+    def image(self, ref: str) -> Any | None:
+        """The local image `ref` names, or None: doctor never pulls."""
+        ref = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+        return next((i for i in self.images() if ref in i.tags or i.id == ref), None)
+
     def cluster(self) -> tuple[str, list[Any]]:
         """(cluster name, its running containers) for the profile in use, or Skip."""
         running = [c for c in self.containers() if c.running]
@@ -237,13 +251,31 @@ def _run_one(c: Check, ctx: Context) -> Finding:
         return Finding("error", f"{c.id} could not run: {type(e).__name__}: {e}", fix="this is a bug in devenv; the traceback is in the debug log")
 
 
+def submit(fn: Callable[[], Any], name: str = "doctor") -> "Future[Any]":
+    """Run `fn` in a daemon thread; the Future holds its result or exception."""
+    fut: Future[Any] = Future()
+
+    def body() -> None:
+        try:
+            fut.set_result(fn())
+        except BaseException as e:  # handed to whoever waits
+            fut.set_exception(e)
+
+    threading.Thread(target=body, name=name, daemon=True).start()
+    return fut
+
+
+def parallel(*fns: Callable[[], Any]) -> list[Any]:
+    """Call `fns` at once and return their results in order (the first exception is raised)."""
+    return [f.result() for f in [submit(fn) for fn in fns]]
+
+
 def run_checks(checks: Sequence[Check], ctx: Context) -> list[Result]:
     """Run `checks` concurrently, each bounded by its own timeout; results in the order given."""
     if not checks:
         return []
-    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="doctor")
     start = time.perf_counter()
-    futures = [(c, pool.submit(lambda c=c: (_run_one(c, ctx), time.perf_counter()))) for c in checks]
+    futures = [(c, submit(lambda c=c: (_run_one(c, ctx), time.perf_counter()), f"doctor-{c.id}")) for c in checks]
     results = []
     for c, fut in futures:
         try:
@@ -252,7 +284,6 @@ def run_checks(checks: Sequence[Check], ctx: Context) -> list[Result]:
             finding, end = Finding("error", f"timed out after {c.timeout:g} s", fix="run it alone with -v (devenv doctor --check " + c.id + "); the debug log shows where it waited"), time.perf_counter()
         results.append(Result(c, finding, end - start))
         log.debug("check %s: %s %s (%.3f s)", c.id, finding.state, finding.message, end - start)
-    pool.shutdown(wait=False, cancel_futures=True)
     return results
 
 

@@ -66,12 +66,14 @@ def engine_reachable(ctx: Context) -> Finding:
 
 @check("engine.versions", "Engine, Compose v2 and buildx versions")
 def engine_versions(ctx: Context) -> Finding:
-    info = ctx.engine()
+    from devenv.doctor import parallel
+
+    info, compose, buildx = parallel(ctx.engine, ctx.probes.compose_version, ctx.probes.buildx_version)
     found, problems, fixes = [], [], []
     for name, text, minimum, fix in (
         ("Engine", info.server_version, MIN_ENGINE, "update Docker Engine (Docker Desktop: install the current release)"),
-        ("Compose", ctx.probes.compose_version(), MIN_COMPOSE, "install the Compose v2 plugin (package docker-compose-plugin; Docker Desktop has it)"),
-        ("buildx", ctx.probes.buildx_version(), MIN_BUILDX, "install the buildx plugin (package docker-buildx-plugin; Docker Desktop has it)"),
+        ("Compose", compose, MIN_COMPOSE, "install the Compose v2 plugin (package docker-compose-plugin; Docker Desktop has it)"),
+        ("buildx", buildx, MIN_BUILDX, "install the buildx plugin (package docker-buildx-plugin; Docker Desktop has it)"),
     ):
         v = version_tuple(text)
         if v is None:
@@ -159,15 +161,15 @@ def host_arch(ctx: Context) -> Finding:
         refs += [images[k] for k in ("base", "db_base") if images.get(k)]
     except Skip:
         pass
-    refs += [i.tags[0] for i in ctx.probes.images() if i.tags]
+    refs += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get("devenv.managed") == "true"]
     checked = 0
     for ref in dict.fromkeys(refs):
-        got = ctx.probes.image_id_and_arch(ref)
-        if got is None:
+        img = ctx.image(ref)
+        if img is None:
             continue
         checked += 1
-        if got[1] and norm_arch(got[1]) != engine:
-            problems.append(f"{ref} is {norm_arch(got[1])} on a {engine} engine: it runs under emulation (QEMU), several times slower, and JVMs crash under it")
+        if img.architecture and norm_arch(img.architecture) != engine:
+            problems.append(f"{ref} is {norm_arch(img.architecture)} on a {engine} engine: it runs under emulation (QEMU), several times slower, and JVMs crash under it")
     found = f"host {host}, engine {engine}, {checked} local image{'s' if checked != 1 else ''} checked"
     if problems:
         return warn("; ".join(problems), found=found, required=f"{engine} images on a {engine} engine",
@@ -219,8 +221,8 @@ def test_container(ctx: Context) -> Finding:
         candidates.append(ctx.profile.images["base"])
     except Skip:
         pass
-    candidates += [i.tags[0] for i in ctx.probes.images() if i.tags]
-    image = next((r for r in candidates if ctx.probes.image_id_and_arch(r) is not None), None)
+    candidates += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get("devenv.managed") == "true"]
+    image = next((r for r in candidates if ctx.image(r) is not None), None)
     if image is None:
         return skip("no image to test with is here yet, and doctor never pulls (devenv build fetches the base image)")
     targets = []

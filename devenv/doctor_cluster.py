@@ -47,11 +47,11 @@ def cluster_images(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     drift = []
     for c in sorted(running, key=lambda c: c.name):
-        current = ctx.probes.image_id_and_arch(c.image_ref)
+        current = ctx.image(c.image_ref)
         service = c.labels.get("devenv.service", c.name)
         if current is None:
             drift.append(f"{service} runs {c.image_ref}, which is no longer here")
-        elif current[0] != c.image_id:
+        elif current.id != c.image_id:
             drift.append(f"{service} runs an older build of {c.image_ref} (rebuilt since it started)")
     found = f"{len(running) - len(drift)} of {len(running)} current"
     if drift:

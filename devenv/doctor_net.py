@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from devenv.doctor import Context, Finding, Skip, check, fail, ok, skip, warn, worst
+from devenv.doctor import Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
 
 CA_VARS = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
 
@@ -86,15 +86,18 @@ def net_sources(ctx: Context) -> Finding:
     found = sources(ctx)
     if not found:
         return skip("no artifact source is configured, and neither pip nor Maven is here to name its default")
-    good, bad = [], []
-    for s in found:
+    def status_of(s: Source) -> int | OSError:
         proxy = _proxy_for(ctx, s.url)
         try:
-            status = ctx.probes.http_status(s.url, {urlsplit(s.url).scheme: proxy} if proxy else {})
+            return ctx.probes.http_status(s.url, {urlsplit(s.url).scheme: proxy} if proxy else {})
         except OSError as e:
-            bad.append(f"{s.name} {s.url} ({s.origin}) does not answer: {e}")
-            continue
-        if status >= 500:
+            return e
+
+    good, bad = [], []
+    for s, status in zip(found, parallel(*[lambda s=s: status_of(s) for s in found])):
+        if isinstance(status, OSError):
+            bad.append(f"{s.name} {s.url} ({s.origin}) does not answer: {status}")
+        elif status >= 500:
             bad.append(f"{s.name} {s.url} ({s.origin}) answers HTTP {status}")
         else:
             good.append(f"{s.name} {s.url} ({s.origin}, HTTP {status})")
@@ -125,8 +128,7 @@ def net_tls(ctx: Context) -> Finding:
     if missing:
         findings.append(fail(f"[tls] ca_certificates names {', '.join(missing)}, which does not exist", found="missing CA file",
                              required="existing PEM files", fix=f"fix the paths in [tls] ca_certificates in {cfg_path}"))
-    for (host, port), s in targets.items():
-        findings.append(_tls_one(ctx, host, port, s, devenv_cas, env_cas, cfg_path))
+    findings += parallel(*[lambda h=h, p=p, s=s: _tls_one(ctx, h, p, s, devenv_cas, env_cas, cfg_path) for (h, p), s in targets.items()])
     state = worst(findings)
     if all(f.state == "skip" for f in findings):
         return skip("; ".join(f.message for f in findings))

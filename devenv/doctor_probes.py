@@ -224,12 +224,32 @@ def maven_default_repository() -> tuple[str, str] | None:
 
 
 def pip_index() -> tuple[str, str] | None:
-    """(URL, where from) of the PyPI index pip uses: PIP_INDEX_URL, pip's configuration, or pip's default."""
+    """(URL, where from) of the PyPI index pip uses: PIP_INDEX_URL, pip's configuration, or pip's default.
+
+    Read in-process through pip's own configuration API when pip is importable
+    (fast); otherwise as `devenv.sources` does, through `pip config`.
+    """
+    if os.environ.get("PIP_INDEX_URL"):
+        return os.environ["PIP_INDEX_URL"].rstrip("/"), "PIP_INDEX_URL"
+    try:
+        from pip._internal.configuration import Configuration
+        from pip._internal.models.index import PyPI
+
+        conf = Configuration(isolated=False)
+        conf.load()
+        for key in ("global.index-url", "install.index-url"):
+            try:
+                return str(conf.get_value(key)).rstrip("/"), "pip config"
+            except Exception:
+                continue
+        return PyPI.simple_url.rstrip("/"), "pip's default"
+    except Exception:
+        pass
     from devenv import sources
     from devenv.errors import DevenvError
 
     try:
-        return sources.pypi_index({}, {}), ("PIP_INDEX_URL" if os.environ.get("PIP_INDEX_URL") else "pip")
+        return sources.pypi_index({}, {}), "pip"
     except DevenvError:
         return None
 
@@ -306,8 +326,7 @@ class Probes:
     managed_networks_and_volumes: Callable[[], list[Any]] = field(default=_docker("managed_networks_and_volumes"))
     known_clusters: Callable[[], list[str]] = known_clusters
     remove_leftovers: Callable[[Sequence[Any]], None] = remove_leftovers
-    images: Callable[[], list[Any]] = field(default=_docker("images"))
-    image_id_and_arch: Callable[[str], tuple[str, str] | None] = field(default=_docker("image_id_and_arch"))
+    local_images: Callable[[], list[Any]] = field(default=_docker("local_images"))
     run_container: Callable[..., str] = field(default=_docker("run"))
     exec_in: Callable[[str, Sequence[str]], str] = field(default=_docker("exec_in"))
     env: Callable[[], Mapping[str, str]] = lambda: dict(os.environ)

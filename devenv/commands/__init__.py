@@ -10,7 +10,10 @@ import argparse
 import importlib
 from typing import Callable
 
-_COMMANDS = ["profile", "lock", "fetch", "build", "up", "down", "status", "logs", "shell", "exec", "restart", "client-config", "doctor"]
+_COMMANDS = [
+    "profile", "lock", "fetch", "build", "images", "up", "down", "status", "logs",
+    "shell", "exec", "restart", "client-config", "prune", "doctor",
+]
 
 REGISTRY: dict[str, tuple[str, Callable[[argparse.ArgumentParser, argparse.ArgumentParser], None]]] = {}
 

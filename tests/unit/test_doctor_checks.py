@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from devenv import doctor
-from devenv.docker import ContainerState, EngineDetails, EngineInfo, ImageInfo, ResourceInfo
+from devenv.docker import ContainerState, EngineDetails, EngineInfo, LocalImage, ResourceInfo
 from devenv.doctor import Context, Finding
 from devenv.doctor_probes import Completed, Probes, TlsAnswer
 from devenv.errors import DevenvError
@@ -142,13 +142,14 @@ def test_host_disk_does_not_measure_a_remote_data_root() -> None:
 
 
 def test_host_arch_ok_and_warns() -> None:
-    archs = {"debian:bookworm-slim": ("sha256:1", "amd64"), "devenv/hadoop:abc": ("sha256:2", "arm64")}
-    imgs = lambda: [ImageInfo("sha256:2", ("devenv/hadoop:abc",), 1, {}, "")]  # noqa: E731
-    f = run("host.arch", make_ctx(machine=lambda: "x86_64", images=lambda: [], image_id_and_arch=archs.get, **engine()))
+    base = LocalImage("sha256:1", ("debian:bookworm-slim",), "amd64", {})
+    ours = LocalImage("sha256:2", ("devenv/hadoop:abc",), "arm64", {"devenv.managed": "true", "devenv.image": "hadoop"})
+    other = LocalImage("sha256:3", ("someone/else:1",), "arm64", {})
+    f = run("host.arch", make_ctx(machine=lambda: "x86_64", local_images=lambda: [base, other], **engine()))
     assert state_msg(f) == ("ok", "amd64 host, amd64 engine; 1 local image checked, none emulated")
-    f = run("host.arch", make_ctx(machine=lambda: "x86_64", images=imgs, image_id_and_arch=archs.get, **engine()))
+    f = run("host.arch", make_ctx(machine=lambda: "x86_64", local_images=lambda: [base, ours], **engine()))
     assert state_msg(f) == ("warn", "devenv/hadoop:abc is arm64 on a amd64 engine: it runs under emulation (QEMU), several times slower, and JVMs crash under it")
-    f = run("host.arch", make_ctx(machine=lambda: "arm64", images=lambda: [], image_id_and_arch=lambda r: None, **engine()))
+    f = run("host.arch", make_ctx(machine=lambda: "arm64", local_images=lambda: [], **engine()))
     assert state_msg(f) == ("warn", "the engine runs amd64 on this arm64 machine: every container is emulated")
 
 
@@ -173,7 +174,7 @@ def test_ports_free_warn_when_a_devenv_cluster_publishes_it() -> None:
 
 def _container_ctx(run_container, targets_env: dict | None = None, **kw: Any) -> Context:
     return make_ctx(
-        images=lambda: [], image_id_and_arch=lambda r: ("sha256:1", "amd64") if r == "debian:bookworm-slim" else None,
+        local_images=lambda: [LocalImage("sha256:1", ("debian:bookworm-slim",), "amd64", {})],
         env=lambda: targets_env or {}, run_container=run_container,
         maven_default_repository=lambda: ("https://maven.test/repo", "Maven's super POM"), pip_index=lambda: ("https://pypi.test/simple", "pip"),
         **engine(), **kw)
@@ -214,7 +215,7 @@ def test_test_container_fails_when_it_cannot_run_or_mount() -> None:
 
 
 def test_test_container_skips_without_a_local_image() -> None:
-    f = run("engine.test-container", make_ctx(images=lambda: [], image_id_and_arch=lambda r: None, **engine()))
+    f = run("engine.test-container", make_ctx(local_images=lambda: [LocalImage("sha256:3", ("someone/else:1",), "amd64", {})], **engine()))
     assert state_msg(f) == ("skip", "no image to test with is here yet, and doctor never pulls (devenv build fetches the base image)")
 
 
@@ -474,15 +475,16 @@ def test_cluster_checks_skip_without_a_running_cluster() -> None:
 
 def test_cluster_found_by_its_profile_label() -> None:
     mine = [box("namenode", cluster="team")]
-    f = run("cluster.images", cluster_ctx(mine, image_id_and_arch=lambda r: ("sha256:new", "amd64")))
+    f = run("cluster.images", cluster_ctx(mine, local_images=lambda: [LocalImage("sha256:new", ("devenv/hadoop:abc",), "amd64", {})]))
     assert state_msg(f) == ("ok", "cluster 'team': all 1 containers run the current builds of their images")
 
 
 def test_cluster_images_ok_and_drift() -> None:
-    f = run("cluster.images", cluster_ctx(image_id_and_arch=lambda r: ("sha256:new", "amd64")))
+    built = [LocalImage("sha256:new", (f"devenv/{c}:abc",), "amd64", {}) for c in ("hadoop", "hive", "spark")]
+    f = run("cluster.images", cluster_ctx(local_images=lambda: built))
     assert state_msg(f) == ("ok", "cluster 'default': all 7 containers run the current builds of their images")
     stale = [box("namenode", image_id="sha256:old"), box("metastore")]
-    f = run("cluster.images", cluster_ctx(stale, image_id_and_arch=lambda r: ("sha256:new", "amd64") if "hadoop" in r else None))
+    f = run("cluster.images", cluster_ctx(stale, local_images=lambda: built[:1]))
     assert state_msg(f) == ("warn", "cluster 'default': metastore runs devenv/hive:abc, which is no longer here; namenode runs an older build of devenv/hadoop:abc (rebuilt since it started)")
     assert f.fix == "devenv up recreates the containers from the current images"
 

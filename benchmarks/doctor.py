@@ -1,0 +1,65 @@
+"""How long `devenv doctor` takes with no cluster up, as a table of median/min/max.
+
+Target (issue 6): the whole run takes under 3 s without a cluster. Each run
+is a fresh process (`python -m devenv --json doctor`), so the figure includes
+start-up; "checks s" is the part spent running the checks (from the JSON
+summary). The load average is printed too: the checks call the Docker CLI a
+dozen times at once, so a busy machine shows in the numbers.
+
+    python benchmarks/doctor.py [--runs N] [--check ID ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+TARGET = 3.0
+
+
+def time_once(extra: list[str]) -> tuple[float, float, dict[str, int]]:
+    start = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "devenv", "--json", "doctor", *extra], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    doc = json.loads(p.stdout)
+    return wall, float(doc["summary"]["seconds"]), {s: doc["summary"][s] for s in ("ok", "warn", "fail", "skip", "error")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--check", action="append", default=[], metavar="ID", help="passed to devenv doctor")
+    args = ap.parse_args()
+    from rich.console import Console
+    from rich.table import Table
+
+    extra = [a for c in args.check for a in ("--check", c)]
+    time_once(extra)  # warm the file cache and the engine
+    walls, checks, states = [], [], []
+    for _ in range(args.runs):
+        w, c, s = time_once(extra)
+        walls.append(w)
+        checks.append(c)
+        states.append(s)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    t = Table(title=f"devenv doctor, no cluster up, {args.runs} runs (load average {load:.1f} on {os.cpu_count()} CPUs)")
+    for col in ("measure", "median s", "min s", "max s", "target s", "met"):
+        t.add_column(col)
+    med = statistics.median(walls)
+    met = "yes" if med < TARGET else "NO"
+    t.add_row("whole run (process)", f"{med:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}", f"{TARGET}", met)
+    t.add_row("checks only", f"{statistics.median(checks):.3f}", f"{min(checks):.3f}", f"{max(checks):.3f}", "", "")
+    Console().print(t)
+    errors = sum(s["error"] for s in states)
+    if errors:
+        Console().print(f"{errors} check results were 'error' (timeouts) over {args.runs} runs")
+    return 0 if met == "yes" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
