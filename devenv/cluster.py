@@ -291,7 +291,7 @@ def status(c: Cluster) -> dict[str, Any]:
 
 def endpoints(data: Mapping[str, Any], all_ports: list[Port]) -> list[tuple[str, str, str]]:
     """(service, what, URL) for the endpoint table."""
-    what = {("namenode", "http"): "HDFS web UI", ("namenode", "rpc"): "HDFS (fs.defaultFS hdfs://devenv via client-config)",
+    what = {("namenode", "http"): "HDFS web UI", ("namenode", "rpc"): "HDFS RPC (hdfs://devenv with client-config)",
             ("resourcemanager", "http"): "YARN web UI", ("resourcemanager", "rpc"): "YARN RPC",
             ("historyserver", "http"): "MapReduce history", ("historyserver", "rpc"): "MapReduce history RPC",
             ("spark-history", "http"): "Spark history", ("metastore", "thrift"): "Hive metastore",

@@ -26,8 +26,10 @@ class Ui:
 
     def __post_init__(self) -> None:
         no_color = self.no_color or "NO_COLOR" in os.environ
-        self.out = Console(file=sys.stdout, no_color=no_color, highlight=False, soft_wrap=True)
-        self.err = Console(file=sys.stderr, no_color=no_color, highlight=False, soft_wrap=True)
+        # Without a terminal (CI logs, pipes) tables keep whole lines instead of wrapping at 80 columns.
+        wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+        self.out = Console(file=sys.stdout, no_color=no_color, highlight=False, soft_wrap=True, width=wide)
+        self.err = Console(file=sys.stderr, no_color=no_color, highlight=False, soft_wrap=True, width=wide)
 
     @property
     def interactive(self) -> bool:

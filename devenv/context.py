@@ -43,17 +43,40 @@ class Context:
 
     @property
     def lock_path(self) -> Path:
+        """Where `devenv lock` writes this profile's lock: beside the profile file."""
         from devenv.lock import lock_path
 
         assert self.profile.path is not None
         return lock_path(self.profile.path)
+
+    def lock_source(self) -> Path:
+        """The profile's own lock, else the nearest parent's whose pins are the same.
+
+        A profile that only changes topology or config (not versions) needs no
+        lock of its own: the artifacts are the same.
+        """
+        from devenv import lock as lk
+        from devenv import resolve
+
+        digest = resolve.digest_for(self.profile)
+        for label in self.profile.chain:
+            candidate = lk.lock_path(Path(label))
+            if candidate.is_file():
+                try:
+                    if lk.read(candidate).inputs == digest:
+                        return candidate
+                except DevenvError:
+                    pass
+            if candidate == self.lock_path and candidate.is_file():
+                return candidate
+        return self.lock_path
 
     def lock(self) -> "Lock":
         """The profile's lock, refusing a stale one (versions or recipes changed since it was made)."""
         from devenv import lock as lk
         from devenv import resolve
 
-        lock = lk.read(self.lock_path)
+        lock = lk.read(self.lock_source())
         if lock.inputs != resolve.digest_for(self.profile):
             changed = [f"{k}: lock {lock.versions.get(k)!r}, profile {v!r}" for k, v in self.profile.versions.items() if lock.versions.get(k) != v]
             raise DevenvError(

@@ -287,7 +287,7 @@ def compose_up(compose_file: Path, project: str, services: Sequence[str] | None 
 
 def compose_down(compose_file: Path, project: str, *, volumes: bool) -> None:
     c = _project(compose_file, project)
-    _call(f"stopping {project}", c.compose.down, volumes=volumes, remove_orphans=True, timeout=20)
+    _call(f"stopping {project}", c.compose.down, volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
 
 
 def compose_restart(compose_file: Path, project: str, services: Sequence[str] | None) -> None:

@@ -2,7 +2,8 @@
 #
 # Reads HIVE_HOME, HIVE_CONF_DIR, HADOOP_CONF_DIR, HIVE_HEAP (max heap of the
 # servers, default 512m), HIVE_CLIENT_HEAP (beeline and schematool, default
-# 256m) and HIVE_JAVA_OPTS (extra JVM options, appended last).
+# 256m), HIVE_JVM_FLAGS (GC/JIT flags, replaces the small-footprint default)
+# and HIVE_JAVA_OPTS (extra JVM options, appended last).
 # Defines hive_java ROLE MAINCLASS ARGS..., which execs the JVM.
 
 : "${HIVE_HOME:=/opt/hive}"
@@ -64,7 +65,11 @@ hive_java() {
   local heap opts=()
   if [[ $role == server ]]; then heap=${HIVE_HEAP:-512m}; else heap=${HIVE_CLIENT_HEAP:-256m}; fi
   [[ "$heap" =~ ^[0-9]+[kKmMgG]?$ ]] || { echo "hive: invalid heap size '$heap'" >&2; exit 64; }
-  opts+=("-Xmx$heap" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true)
+  # Small footprint by default (dev cluster on a laptop): serial GC, C1 only,
+  # small code cache, heap starting small. HIVE_JVM_FLAGS replaces these.
+  # shellcheck disable=SC2206
+  local jvm_flags=(${HIVE_JVM_FLAGS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=64m -Xms64m})
+  opts+=("-Xmx$heap" "${jvm_flags[@]}" -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true)
   if (( $(java_major) >= 9 )); then opts+=("${HIVE_JAVA17_OPTS[@]}"); fi
   opts+=("-Dhive.log.dir=${HIVE_LOG_DIR:-/tmp/hive}" -Dlog4j2.formatMsgNoLookups=true)
   # shellcheck disable=SC2206 # word splitting of user-supplied options is intended
