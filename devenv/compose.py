@@ -69,7 +69,8 @@ def render(data: Mapping[str, Any], *, cluster: str, tags: Mapping[str, str], co
         elif svc == "spark-history":
             s["image"] = tags["spark"]
             s["command"] = ["spark-history"]
-            env["SPARK_DAEMON_MEMORY"] = heap
+            # the rest of this container's memory is for drivers run from the edge node (devenv shell)
+            env["SPARK_DAEMON_MEMORY"] = "256m"
             s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'spark'}:/etc/spark/conf:ro"]
         elif svc in ("metastore", "hiveserver2"):
             s["image"] = tags["hive"]

@@ -27,12 +27,12 @@ DEFAULTS: dict[str, Any] = {
     "images": {"base": "debian:bookworm-slim", "db_base": "debian:bookworm-slim"},
     "topology": {"datanodes": 1, "nodemanagers": 1, "services": {s: True for s in schema.OPTIONAL_SERVICES}},
     "resources": {
-        "total": "5g",
-        "yarn_memory": "1536m",
+        "total": "7g",
+        "yarn_memory": "2g",
         "yarn_vcores": 2,
         "memory": {
             "namenode": "384m", "datanode": "256m", "resourcemanager": "384m", "nodemanager": "320m",
-            "historyserver": "256m", "spark-history": "256m", "metastore-db": "128m",
+            "historyserver": "256m", "spark-history": "1280m", "metastore-db": "128m",
             "metastore": "384m", "hiveserver2": "512m",
         },
     },

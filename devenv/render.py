@@ -36,6 +36,16 @@ def site_xml(props: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Hive's MapReduce tasks reflect into these JDK packages; Java 8 rejects the flag itself.
+_ADD_OPENS = ("java.lang", "java.net", "java.nio", "java.util", "java.util.concurrent.atomic")
+
+
+def _opens(data: Mapping[str, Any]) -> str:
+    if str(data["versions"]["java"]) == "8":
+        return ""
+    return "".join(f" --add-opens=java.base/{p}=ALL-UNNAMED" for p in _ADD_OPENS)
+
+
 def _port(all_ports: list[Port], inst: str, name: str) -> Port:
     return next(p for p in all_ports if p.service == inst and p.name == name)
 
@@ -126,9 +136,9 @@ def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str |
         "yarn.app.mapreduce.am.resource.mb": 512,
         "mapreduce.map.memory.mb": 512,
         "mapreduce.reduce.memory.mb": 512,
-        "mapreduce.map.java.opts": "-Xmx384m",
-        "mapreduce.reduce.java.opts": "-Xmx384m",
-        "yarn.app.mapreduce.am.command-opts": "-Xmx384m",
+        "mapreduce.map.java.opts": f"-Xmx384m{_opens(data)}",
+        "mapreduce.reduce.java.opts": f"-Xmx384m{_opens(data)}",
+        "yarn.app.mapreduce.am.command-opts": f"-Xmx384m{_opens(data)}",
     }
     capacity = {
         "yarn.scheduler.capacity.root.queues": "default",
@@ -173,6 +183,7 @@ def hive_site(data: Mapping[str, Any], db_password: str, *, host: bool = False,
             "hive.server2.logging.operation.enabled": False,
             "hive.stats.autogather": True,
             "hive.exec.mode.local.auto": False,
+            "hive.exec.submit.local.task.via.child": False,
         })
     props.update(data["config"].get("hive-site", {}))
     return props
@@ -189,6 +200,11 @@ def spark_defaults(data: Mapping[str, Any], *, host: bool = False) -> dict[str, 
         "spark.sql.warehouse.dir": f"{FS}/user/hive/warehouse",
         "spark.yarn.historyServer.address": "spark-history:18080",
         "spark.hadoop.fs.defaultFS": FS,
+        # laptop-sized YARN containers: Spark's default 384 MB overheads would not fit two in one NodeManager
+        "spark.executor.memoryOverhead": "256m",
+        "spark.driver.memoryOverhead": "256m",
+        "spark.yarn.am.memory": "256m",
+        "spark.yarn.am.memoryOverhead": "128m",
     }
     if not host:
         # Spark is installed on every NodeManager (they run the Spark image): nothing to upload per job.

@@ -25,7 +25,16 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv.commands.shell import container_of
     from devenv.errors import UsageError
 
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    cmd = list(args.cmd)
+    if "--" in cmd:  # options may also come between SERVICE and `--`: exec namenode --name x -- CMD
+        cut = cmd.index("--")
+        before, cmd = cmd[:cut], cmd[cut + 1:]
+        extra = argparse.ArgumentParser(prog="devenv exec", add_help=False)
+        extra.add_argument("--name")
+        known, unknown = extra.parse_known_args(before)
+        if unknown:
+            raise UsageError(f"unexpected {' '.join(unknown)} before `--`: devenv exec SERVICE [--name N] -- CMD [ARGS...]")
+        args.name = known.name or args.name
     if not cmd:
         raise UsageError("no command given: devenv exec SERVICE -- CMD [ARGS...]")
     return docker.exec_interactive(container_of(args, args.service), cmd, tty=sys.stdin.isatty() and sys.stdout.isatty())

@@ -36,8 +36,8 @@ def _run(tag: str, *cmd: str) -> str:
 def test_version_reports_print_the_pins(built: dict[str, str]) -> None:
     assert _run(built["hadoop"], "hadoop", "version").splitlines()[0] == f"Hadoop {PINS['hadoop']}"
     assert f"Hive {PINS['hive']}" in _run(built["hive"], "hive", "--version")
-    assert f"version {PINS['spark']}" in _run(built["spark"], "spark-submit", "--version")
-    assert f"(PostgreSQL) {PINS['postgres']}." in _run(built["postgres"], "postgres", "--version")
+    assert f"version {PINS['spark']}" in _run(built["spark"], "bash", "-c", "spark-submit --version 2>&1")
+    assert f"(PostgreSQL) {PINS['postgres']}." in _run(built["postgres"], "bash", "-c", "postgres --version")
     assert f'version "{PINS["java"]}.' in _run(built["jvm"], "bash", "-c", "java -version 2>&1")
 
 

@@ -108,11 +108,11 @@ def test_engine_checks_skip_when_engine_is_down() -> None:
 
 def test_engine_resources_ok_fail_warn() -> None:
     f = run("engine.resources", make_ctx(**engine()))
-    assert state_msg(f) == ("ok", "Docker has 8.0 GB and 4 CPUs, profile 'default' needs 5.0 GB")
+    assert state_msg(f) == ("ok", "Docker has 8.0 GB and 4 CPUs, profile 'default' needs 7.0 GB")
     f = run("engine.resources", make_ctx(**engine(memory_bytes=int(3.8 * GB))))
-    assert state_msg(f) == ("fail", "Docker has 3.8 GB, profile 'default' needs 5.0 GB")
-    assert f.found == "3.8 GB, 4 CPUs" and f.required == "5.0 GB (resources.total), 2 CPUs"
-    assert f.fix == "give Docker at least 5.0 GB (Docker Desktop: Settings > Resources > Memory), or lower [resources] total and the services' memory in the profile"
+    assert state_msg(f) == ("fail", "Docker has 3.8 GB, profile 'default' needs 7.0 GB")
+    assert f.found == "3.8 GB, 4 CPUs" and f.required == "7.0 GB (resources.total), 2 CPUs"
+    assert f.fix == "give Docker at least 7.0 GB (Docker Desktop: Settings > Resources > Memory), or lower [resources] total and the services' memory in the profile"
     f = run("engine.resources", make_ctx(**engine(cpus=1)))
     assert state_msg(f) == ("warn", "Docker has 1 CPU; the cluster's JVMs start slowly and YARN jobs crawl with fewer than 2")
 
@@ -506,7 +506,7 @@ def _conf(props: dict[str, Any]) -> dict[str, Any]:
     return {"properties": [{"key": k, "value": v, "isFinal": False, "resource": "x"} for k, v in props.items()]}
 
 
-GOOD_CONF = {"yarn.scheduler.minimum-allocation-mb": "256", "yarn.scheduler.maximum-allocation-mb": "1536",
+GOOD_CONF = {"yarn.scheduler.minimum-allocation-mb": "256", "yarn.scheduler.maximum-allocation-mb": "2048",
              "mapreduce.map.memory.mb": "512", "mapreduce.reduce.memory.mb": "512", "yarn.app.mapreduce.am.resource.mb": "512"}
 
 

@@ -142,9 +142,9 @@ def test_a_failure_exits_1_and_the_human_view_shows_found_required_fix(cli, prob
     assert lines[0] == "devenv doctor, profile 'default'"
     assert "Docker engine" in lines
     i = next(n for n, line in enumerate(lines) if "engine.resources" in line)
-    assert lines[i].split(None, 2)[1:] == ["engine.resources", "Docker has 3.8 GB, profile 'default' needs 5.0 GB"]
-    assert lines[i + 1].split() == ["found:", "3.8", "GB,", "4", "CPUs", "required:", "5.0", "GB", "(resources.total),", "2", "CPUs"]
-    assert lines[i + 2].strip().startswith("fix: give Docker at least 5.0 GB")
+    assert lines[i].split(None, 2)[1:] == ["engine.resources", "Docker has 3.8 GB, profile 'default' needs 7.0 GB"]
+    assert lines[i + 1].split() == ["found:", "3.8", "GB,", "4", "CPUs", "required:", "7.0", "GB", "(resources.total),", "2", "CPUs"]
+    assert lines[i + 2].strip().startswith("fix: give Docker at least 7.0 GB")
     assert lines[-1] == "2 ok, 1 failed, 1 skipped: something failed"
 
 

@@ -71,7 +71,7 @@ def test_compose_model_names_labels_ports_and_memory(tmp_path: Path) -> None:
     nn = m["services"]["namenode"]
     assert nn["ports"] == ["127.0.0.1:8020:8020", "127.0.0.1:9870:9870"]
     assert nn["labels"] == {"devenv.managed": "true", "devenv.cluster": "team", "devenv.profile": "default", "devenv.service": "namenode"}
-    assert m["services"]["nodemanager-1"]["mem_limit"] == "1856m"  # daemon 320m + yarn_memory 1536m
+    assert m["services"]["nodemanager-1"]["mem_limit"] == "2368m"  # daemon 320m + yarn_memory 2g
     assert m["services"]["nodemanager-1"]["image"] == "devenv/spark:t"
     assert m["services"]["metastore-db"]["ports"] == []  # the database is not published
     assert m["volumes"]["datanode-2-data"]["name"] == "devenv-team-datanode-2-data"
