@@ -84,7 +84,8 @@ def _db_password(c: Cluster) -> str:
     return f.read_text(encoding="ascii").strip()
 
 
-def render_files(c: Cluster, profile: "Profile", tags: Mapping[str, str], overrides: dict[tuple[str, str], int]) -> str:
+def render_files(c: Cluster, profile: "Profile", tags: Mapping[str, str], overrides: dict[tuple[str, str], int],
+                 host_hive_jars: list[str] | None = None) -> str:
     """Write conf/, client/ and compose.json; returns a digest of everything rendered."""
     data = profile.to_dict()
     pw = _db_password(c)
@@ -97,7 +98,7 @@ def render_files(c: Cluster, profile: "Profile", tags: Mapping[str, str], overri
     files["conf/spark/hive-site.xml"] = render.site_xml({"hive.metastore.uris": "thrift://metastore:9083"})
     for name, props in render.hadoop_files(data, host=True, port_overrides=overrides).items():
         files[f"client/hadoop/{name}.xml"] = render.site_xml(props)
-    files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(data, host=True))
+    files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(data, host=True, host_hive_jars=host_hive_jars))
     files["client/spark/hive-site.xml"] = render.site_xml(render.hive_site(data, pw, host=True, port_overrides=overrides))
     files["client/hadoop/hive-site.xml"] = files["client/spark/hive-site.xml"]
     all_ports = ports(data, overrides)
@@ -316,6 +317,13 @@ class UpResult:
     seconds: float
 
 
+def hive_jars(lock: Any) -> list[str]:
+    """file: URLs of the pinned Hive jars in the verified cache, for Spark's metastore client on the host."""
+    from devenv import artifacts
+
+    return sorted(artifacts.cached_path(a).resolve().as_uri() for a in lock.for_image("hive") if a.path.endswith(".jar"))
+
+
 def _own_ports(c: Cluster) -> set[int]:
     return {hp for ci in docker.containers(c.name, all=False) for (_b, hp, _cp) in ci.ports}
 
@@ -357,7 +365,7 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
         plans = images.plan(profile, lock, images.CLUSTER_IMAGES, ctx.ca_pem)
         tags = {p.name: p.tag for p in plans}
         have = images.existing_tags()
-        if all(t in have for t in tags.values()) and render_files(c, profile, tags, overrides) == prev["rendered"] and _healthy(c, profile, all_ports):
+        if all(t in have for t in tags.values()) and render_files(c, profile, tags, overrides, hive_jars(lock)) == prev["rendered"] and _healthy(c, profile, all_ports):
             return UpResult(c, all_ports, {}, True, time.monotonic() - started)
 
     own = _own_ports(c)
@@ -369,7 +377,7 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     on_event("build", {})
     results = build_profile(ctx)
     tags = {p.name: p.tag for p, _ in results}
-    digest = render_files(c, profile, tags, overrides)
+    digest = render_files(c, profile, tags, overrides, hive_jars(ctx.lock()))
     _save_state(c, profile, overrides, digest, tags)
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)

@@ -383,3 +383,10 @@ def remove(containers_: Sequence[str] = (), volumes_: Sequence[str] = (), networ
         _call("removing volumes", client().volume.remove, list(volumes_))
     if networks_:
         _call("removing networks", client().network.remove, list(networks_))
+
+
+# --- seed ----------------------------------------------------------------------
+
+def copy_to(container: str, source: Path, dest: str) -> None:
+    """Copy a host file or directory into a running container (`docker cp`)."""
+    _call(f"copying {source.name} into {container}", client().copy, str(source), (container, dest))

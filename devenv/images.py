@@ -46,7 +46,7 @@ SPECS: dict[str, Spec] = {
     "tools": Spec("tools", "jvm", "JVM_IMAGE", None),
     "hadoop": Spec("hadoop", "jvm", "JVM_IMAGE", "lib"),
     "hive": Spec("hive", "hadoop", "HADOOP_IMAGE", "lib"),
-    "spark": Spec("spark", "hadoop", "HADOOP_IMAGE", "dist"),
+    "spark": Spec("spark", "hive", "HIVE_IMAGE", "dist"),
     "postgres": Spec("postgres", None, None, None),
 }
 CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")

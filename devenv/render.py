@@ -189,7 +189,7 @@ def hive_site(data: Mapping[str, Any], db_password: str, *, host: bool = False,
     return props
 
 
-def spark_defaults(data: Mapping[str, Any], *, host: bool = False) -> dict[str, Any]:
+def spark_defaults(data: Mapping[str, Any], *, host: bool = False, host_hive_jars: list[str] | None = None) -> dict[str, Any]:
     props: dict[str, Any] = {
         "spark.master": "yarn",
         "spark.submit.deployMode": "client",
@@ -206,6 +206,16 @@ def spark_defaults(data: Mapping[str, Any], *, host: bool = False) -> dict[str, 
         "spark.yarn.am.memory": "256m",
         "spark.yarn.am.memoryOverhead": "128m",
     }
+    hive = str(data["versions"]["hive"])
+    if not hive.startswith(("2.", "3.")):
+        # Spark's built-in Hive 2.3 client calls Thrift methods (get_table) that a Hive 4 metastore
+        # removed: talk to it through the pinned Hive jars instead (in the image, or on the host from
+        # devenv's verified artifact cache).
+        props["spark.sql.hive.metastore.version"] = hive
+        props["spark.sql.hive.metastore.jars"] = "path"
+        props["spark.sql.hive.metastore.jars.path"] = (
+            ",".join(host_hive_jars or []) if host else "file:///opt/hive/lib/*.jar"
+        )
     if not host:
         # Spark is installed on every NodeManager (they run the Spark image): nothing to upload per job.
         props["spark.yarn.jars"] = "local:/opt/spark/jars/*"

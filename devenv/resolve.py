@@ -116,7 +116,10 @@ def run_maven(tools_tag: str, image: str, props: Mapping[str, str], settings: st
                *(f"-D{k}={v}" for k, v in props.items()),
                "dependency:list", f"-DoutputFile=/out/{image}.txt", "-DoutputAbsoluteArtifactFilename=true", "-DappendOutput=false"]
         ui.info(f"resolving the {image} image's jars with Maven ({', '.join(f'{k}={v}' for k, v in props.items())})")
-        docker.run(tools_tag, cmd, volumes=[(str(images.templates()), "/src", "ro"), (str(m2), "/m2"), (out, "/out")],
+        # Maven's own stderr (ANSI resets even in batch mode) is kept out of devenv's output.
+        import shlex
+
+        docker.run(tools_tag, ["bash", "-c", shlex.join(cmd) + " 2>&1"], volumes=[(str(images.templates()), "/src", "ro"), (str(m2), "/m2"), (out, "/out")],
                    envs={"HOME": "/tmp", "MAVEN_OPTS": "-Xmx512m"}, user=_user(), workdir="/tmp")
         return Path(out, f"{image}.txt").read_text(encoding="utf-8")
 

@@ -17,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
     p.add_argument("--name", help="cluster name (default: the profile's name); clusters with different names run side by side")
     p.add_argument("--ports", choices=["fixed", "auto"], default="fixed", help="auto: pick free host ports where the standard ones are busy")
     p.add_argument("--wait-timeout", type=float, default=600, metavar="SECONDS", help="give up waiting for readiness after this long (default 600)")
+    p.add_argument("--seed", action="store_true", help="then run devenv seed (the profile's seed_on_first_start does it on the first start)")
     p.set_defaults(run=run)
 
 
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv.context import Context
 
     ctx = Context.load(args.profile, ui)
+    first_start = not cluster.Cluster(cluster.cluster_name(args.name, ctx.profile)).state()  # --- seed
     view = _View(ui)
     try:
         result = cluster.up(ctx, args.name, ports_mode=args.ports, wait_timeout=args.wait_timeout, on_event=view.event)
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
                "seconds": round(result.seconds, 2),
                "services": {k: round(v.seconds or 0, 2) for k, v in result.readiness.items()},
                "endpoints": [{"service": s, "what": w, "url": u} for s, w, u in eps]})
-        return 0
+        return _seed(args, ui, ctx, result.cluster.name, first_start)
     from rich.table import Table
 
     head = "already running" if result.already_running else f"ready in {result.seconds:.0f} s"
@@ -50,6 +52,15 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     ui.print(t)
     name_opt = "" if result.cluster.name == ctx.profile.name else f" --name {result.cluster.name}"
     ui.print(f"host tools: eval \"$(devenv client-config{name_opt})\"    a shell inside: devenv shell{name_opt}    stop: devenv down{name_opt}")
+    return _seed(args, ui, ctx, result.cluster.name, first_start)
+
+
+def _seed(args: argparse.Namespace, ui: "Ui", ctx: Any, name: str, first_start: bool) -> int:
+    """--- seed: `up --seed`, or the profile's seed_on_first_start on the start that created the cluster."""
+    if args.seed or (first_start and ctx.profile.data.get("seed_on_first_start")):
+        from devenv.commands.seed import run_seed
+
+        run_seed(ctx, name, ui)
     return 0
 
 

@@ -59,3 +59,19 @@ def test_images_list_names_the_profile(built: dict[str, str]) -> None:
     mine = {r["tag"]: r for r in rows}
     for tag in built.values():
         assert "default" in mine[tag]["profiles"]
+
+
+def test_lock_regenerates_the_committed_lock(tmp_path) -> None:
+    """Maven (in the tools image) and pip resolve the same artifacts, byte for byte, as the committed lock."""
+    from pathlib import Path
+
+    from devenv import lock as lk
+
+    repo = Path(__file__).resolve().parents[2]
+    prof = tmp_path / "relock.toml"
+    prof.write_text('schema = 1\nname = "relock"\nextends = "default"\n', encoding="utf-8")
+    devenv("lock", str(prof))
+    fresh = lk.read(tmp_path / "relock.lock")
+    committed = lk.read(repo / "profiles" / "default.lock")
+    assert fresh.inputs == committed.inputs
+    assert {(a.image, a.path, a.sha256, a.size) for a in fresh.artifacts} == {(a.image, a.path, a.sha256, a.size) for a in committed.artifacts}

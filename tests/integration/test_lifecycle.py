@@ -106,7 +106,7 @@ JOB = textwrap.dedent("""
 def test_spark_submit_on_yarn(cluster, mode: str) -> None:
     script = JOB.format(mode=mode)
     r = ex("spark-history", "bash", "-c",
-           f"cat > /tmp/job-{mode}.py <<'EOF'\n{script}\nEOF\nspark-submit --master yarn --deploy-mode {mode} /tmp/job-{mode}.py 2>&1")
+           f"cat > /tmp/job-{mode}.py <<'EOF'\n{script}\nEOF\nspark-submit --master yarn --deploy-mode {mode} --name devenv-{mode} /tmp/job-{mode}.py 2>&1")
     if mode == "client":
         assert "master yarn result 999000" in r.out
     else:
@@ -160,7 +160,7 @@ def _host_pyspark_python() -> str:
         pass
     cache = integration_home() / "cache" / "artifacts" / "pypi"
     files = [str(p) for p in cache.glob("py4j-*.whl")] + [str(cache / "pyspark-4.1.1.tar.gz")]
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", *files], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *files], check=True)
     return sys.executable
 
 

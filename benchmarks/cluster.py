@@ -1,0 +1,104 @@
+"""Issue 4 figures: warm start against the slowest service's own start, up on a running cluster, down,
+and the idle memory of the whole default cluster.
+
+    python benchmarks/cluster.py [--runs N] [--name bench]
+
+Images must be built (warm). Uses its own cluster name and the standard ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import devenv, last_json, median, table  # noqa: E402
+
+
+def own_ready_seconds(name: str) -> dict[str, float]:
+    """Restart each service alone (the others stay up) and time it back to ready, with devenv's own probes."""
+    from devenv import cluster, docker, profile, readiness
+    from devenv.services import ports
+
+    c = cluster.Cluster(name)
+    st = c.state()
+    p = profile.load_profile(Path(st["profile_path"]))
+    all_ports = ports(p.to_dict(), c.port_overrides())
+    conts = {ci.service: ci.name for ci in docker.containers(name)}
+    probes = readiness.probes(p.to_dict(), all_ports, conts)
+    out: dict[str, float] = {}
+    for inst, probe in probes.items():
+        subprocess.run(["docker", "restart", "-t", "20", conts[inst]], check=True, capture_output=True)
+        start = time.perf_counter()
+        time.sleep(0.5)
+        while probe() is not None:
+            time.sleep(0.25)
+            if time.perf_counter() - start > 300:
+                break
+        out[inst] = time.perf_counter() - start
+    return out
+
+
+def idle_memory_bytes(name: str) -> int:
+    out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{json .}}"], capture_output=True, text=True, check=True).stdout
+    total = 0
+    units = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+    for line in out.splitlines():
+        row = json.loads(line)
+        if not row["Name"].startswith(f"devenv-{name}-"):
+            continue
+        used = row["MemUsage"].split("/")[0].strip()
+        for u in ("GiB", "MiB", "KiB", "B"):
+            if used.endswith(u):
+                total += int(float(used[: -len(u)]) * units[u])
+                break
+    return total
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--name", default="bench")
+    ap.add_argument("--idle-seconds", type=int, default=60)
+    args = ap.parse_args()
+    n = args.name
+    devenv("down", "--name", n, "--volumes", "--yes", check=False)
+    rows: list[list[object]] = []
+    first, p = devenv("--json", "up", "--name", n)
+    rows.append(["first up (format HDFS, create metastore schema)", f"{first:.0f} s", "1 run"])
+    warm: list[float] = []
+    for _ in range(args.runs):
+        devenv("down", "--name", n)
+        took, p = devenv("--json", "up", "--name", n)
+        warm.append(took)
+    ready = last_json(p.stdout)
+    svc = ready["services"]
+    own = own_ready_seconds(n)
+    slowest = max(own, key=own.get)
+    ratio = median(warm) / own[slowest]
+    rows.append(["warm up to all ready (existing data)", f"{median(warm):.0f} s", f"median of {args.runs}"])
+    rows.append([f"slowest service alone ({slowest})", f"{own[slowest]:.0f} s", ", ".join(f"{k} {v:.0f}" for k, v in sorted(own.items(), key=lambda kv: -kv[1]))])
+    rows.append(["warm up / slowest service alone", f"{ratio:.2f}", "goal <= 1.3"])
+    rows.append(["last warm up: each service ready after", "", ", ".join(f"{k} {v:.0f}s" for k, v in sorted(svc.items(), key=lambda kv: kv[1]))])
+    again = [devenv("up", "--name", n)[0] for _ in range(max(3, args.runs))]
+    rows.append(["up on a running cluster", f"{median(again):.2f} s", f"median of {len(again)} (goal < 2 s)"])
+    time.sleep(args.idle_seconds)
+    mem = idle_memory_bytes(n)
+    rows.append([f"idle memory, whole cluster, after {args.idle_seconds} s", f"{mem / 1024**3:.2f} GiB", "docker stats, goal <= 3 GB"])
+    downs = []
+    for _ in range(args.runs):
+        downs.append(devenv("down", "--name", n)[0])
+        devenv("up", "--name", n)
+    rows.append(["down (data kept)", f"{median(downs):.1f} s", f"median of {args.runs}"])
+    devenv("down", "--name", n, "--volumes", "--yes")
+    table(f"devenv up/down (default profile, cluster {n})", ["figure", "value", "notes"], rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
