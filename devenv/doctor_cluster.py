@@ -17,7 +17,7 @@ CLUSTER_TIMEOUT = 10.0
 VERSION_REPORTS = (
     ("hadoop", "namenode", ["hadoop", "version"], r"Hadoop (\d+\.\d+\.\d+)"),
     ("hive", "metastore", ["hive", "--version"], r"Hive (\d+\.\d+\.\d+)"),
-    ("spark", "spark-history", ["spark-submit", "--version"], r"version (\d+\.\d+\.\d+)"),
+    ("spark", "spark-history", ["bash", "-c", "spark-submit --version 2>&1"], r"version (\d+\.\d+\.\d+)"),
 )
 # daemon (instance, port name) whose /conf shows each config file
 CONF_ENDPOINTS = {

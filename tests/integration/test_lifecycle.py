@@ -274,11 +274,12 @@ def test_prune_removes_leftovers_of_clusters_that_no_longer_exist(cluster) -> No
     base = next(i.repo_tags[0] for i in pw.image.list() if i.repo_tags and i.repo_tags[0].startswith("devenv/jvm:"))
     ghost = pw.run(base, ["sleep", "300"], detach=True, remove=False, pull="never",
                    labels={"devenv.managed": "true", "devenv.cluster": "ghost-cluster", "devenv.service": "namenode"})
+    ghost_name = ghost.name
     try:
         r = devenv("--json", "prune").json()
-        assert ghost.name in r["containers"]
-        assert not pw.container.exists(ghost.name)
+        assert ghost_name in r["containers"]
+        assert not pw.container.exists(ghost_name)
         assert devenv("--json", "status", "--name", NAME).json()["ready"] is True  # a live cluster is untouched
     finally:
-        if pw.container.exists(ghost.name):
-            pw.container.remove(ghost.name, force=True)
+        if pw.container.exists(ghost_name):
+            pw.container.remove(ghost_name, force=True)

@@ -492,11 +492,16 @@ def test_cluster_images_ok_and_drift() -> None:
 REPORTS = {"hadoop": "Hadoop 3.4.2\nSource code repository", "hive": "Hive 4.0.1\nGit", "spark-submit": "Welcome to\n   version 4.1.1\nUsing Scala"}
 
 
+def _report(reports: dict[str, str]):
+    """Fake exec: `bash -c "spark-submit --version 2>&1"` answers like spark-submit itself."""
+    return lambda name, argv: reports[argv[2].split()[0] if argv[0] == "bash" else argv[0]]
+
+
 def test_cluster_versions_ok_fail_skip() -> None:
-    f = run("cluster.versions", cluster_ctx(exec_in=lambda name, argv: REPORTS[argv[0]]))
+    f = run("cluster.versions", cluster_ctx(exec_in=_report(REPORTS)))
     assert state_msg(f) == ("ok", "cluster 'default': hadoop 3.4.2, hive 4.0.1, spark 4.1.1 as pinned")
     wrong = dict(REPORTS, hive="Hive 3.1.3\n")
-    f = run("cluster.versions", cluster_ctx(exec_in=lambda name, argv: wrong[argv[0]]))
+    f = run("cluster.versions", cluster_ctx(exec_in=_report(wrong)))
     assert state_msg(f) == ("fail", "cluster 'default': metastore reports Hive 3.1.3, the profile pins 4.0.1")
     f = run("cluster.versions", cluster_ctx([box("datanode-1")]))
     assert state_msg(f) == ("skip", "cluster 'default' runs none of namenode, metastore, spark-history")
