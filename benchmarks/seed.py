@@ -73,7 +73,7 @@ def main() -> int:
 
         t.add_row(f"{scale:g}", f"{rows:,}", f"{med:.1f}", f"{min(secs):.1f}", f"{max(secs):.1f}", f"{rows / med:,.0f}",
                   phase("generating"), phase("loading"), phase("creating"), phase("counting"))
-    Console().print(t)
+    Console(width=None if sys.stdout.isatty() else 160).print(t)
     return 0
 
 
