@@ -75,7 +75,8 @@ def render(data: Mapping[str, Any], *, cluster: str, tags: Mapping[str, str], co
         elif svc in ("metastore", "hiveserver2"):
             s["image"] = tags["hive"]
             s["command"] = [svc]
-            env["HIVE_HEAP"] = heap
+            # HiveServer2 keeps half its memory free for the beeline/hive clients people run inside it
+            env["HIVE_HEAP"] = f"{mem // 2}m" if svc == "hiveserver2" else heap
             s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'hive'}:/etc/hive/conf:ro"]
         elif svc == "metastore-db":
             s["image"] = tags["postgres"]

@@ -73,7 +73,7 @@ def _hive(sql: str) -> list[list[str]]:
 def _spark(queries: dict[str, str]) -> dict[str, list[list[str]]]:
     from devenv import tpch
 
-    args = " ".join(shlex.quote(a) for a in tpch.spark_args(tpch.location(0.01, "parquet"), "parquet", queries))
+    args = " ".join(shlex.quote(a) for a in tpch.spark_args(queries))
     out = ex("spark-history", f"cat > /tmp/q.py <<'EOF'\n{tpch.SPARK_SCRIPT}\nEOF\nspark-submit /tmp/q.py {args} 2>/dev/null").out
     return tpch.spark_results(out)
 

@@ -287,7 +287,7 @@ def test_a_failing_job_shows_its_log_tail(tmp_path: Path, fake: FakeCluster) -> 
 
 def test_counts_that_differ_from_the_generator_fail(tmp_path: Path, fake: FakeCluster) -> None:
     f = make_profile(tmp_path)
-    fake.fail["spark_tpch.py /seed"] = (0, 'RESULT {"query": "counts", "rows": [["region", "4"]]}')
+    fake.fail["spark_tpch.py '"] = (0, 'RESULT {"query": "counts", "rows": [["region", "4"]]}')
     with pytest.raises(DevenvError) as e:
         seed.seed(ctx_for(f), "c1", only=["tpch"])
     assert e.value.message == "seed[0] tpch: TPC-H row counts differ from the generator's"
