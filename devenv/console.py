@@ -46,6 +46,11 @@ class Ui:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
         sys.stdout.flush()
 
+    def emit_event(self, data: Any) -> None:
+        """One JSON object per line: the event stream of `up`, `seed` and other long commands."""
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
+
     def info(self, message: str) -> None:
         self.err.print(message)
 

@@ -17,7 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from devenv import docker
 from devenv.errors import DevenvError
@@ -174,7 +174,8 @@ def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
         dest = ctx / spec.artifacts
         dest.mkdir(exist_ok=True)
         for a in lock.for_image(p.name):
-            artifacts.verify_or_remove(a) if not artifacts.is_verified(a) else None
+            if not artifacts.is_verified(a):
+                artifacts.verify_or_remove(a)  # raises, naming the file
             src = artifacts.cached_path(a)
             target = dest / a.filename
             if target.exists():
@@ -188,8 +189,12 @@ def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
 
 def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[str] = CLUSTER_IMAGES,
           ca_pem: str = "", proxies: Mapping[str, str] | None = None, no_cache: bool = False,
-          pull: bool = False) -> list[tuple[Plan, str]]:
-    """Build what is missing; returns (plan, "built" | "present") per image."""
+          pull: bool = False, before_first_build: "Callable[[], object] | None" = None) -> list[tuple[Plan, str]]:
+    """Build what is missing; returns (plan, "built" | "present") per image.
+
+    `before_first_build` runs once, only if some image must be built (the
+    caller fetches artifacts there, so a no-op build touches no network).
+    """
     plans = plan(profile, lock, names, ca_pem)
     have = existing_tags() if not no_cache else set()
     results: list[tuple[Plan, str]] = []
@@ -197,6 +202,9 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
         if p.tag in have:
             results.append((p, "present"))
             continue
+        if before_first_build is not None:
+            before_first_build()
+            before_first_build = None
         ctx = _stage(p, lock, ca_pem)
         args = dict(p.args)
         for k, v in (proxies or {}).items():

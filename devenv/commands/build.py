@@ -41,11 +41,6 @@ def build_profile(ctx, *, services=None, no_cache=False, pull=False, offline=Fal
     names = [images.image_for(s) for s in services] if services else list(images.CLUSTER_IMAGES)
     needs_lock = any(images.SPECS[n].artifacts for n in images.with_parents(names))
     lock = ctx.lock() if needs_lock else None
-    if lock is not None:
-        # Cheap when everything is present: the plan tells whether any image is missing at all.
-        plans = images.plan(ctx.profile, lock, names, ctx.ca_pem)
-        have = images.existing_tags()
-        if no_cache or any(p.tag not in have for p in plans):
-            ctx.fetch(lock, offline=offline)
+    fetch = (lambda: ctx.fetch(lock, offline=offline)) if lock is not None else None
     return images.build(ctx.profile, lock, ui=ctx.ui, names=names, ca_pem=ctx.ca_pem, proxies=ctx.proxies,
-                        no_cache=no_cache, pull=pull)
+                        no_cache=no_cache, pull=pull, before_first_build=fetch)

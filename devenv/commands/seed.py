@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,11 +63,6 @@ def run_seed(ctx: "Context", name: str, ui: "Ui", **options: Any) -> "SeedResult
     return result
 
 
-def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
 class View:
     """Per-step progress: a spinner with the step's phase on a terminal, lines without one, JSON events with --json."""
 
@@ -79,7 +72,7 @@ class View:
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
         if self.ui.json:
-            _emit({"event": kind, **data})
+            self.ui.emit_event({"event": kind, **data})
             return
         from rich.markup import escape
 
@@ -120,7 +113,7 @@ class View:
 
     def summary(self, r: "SeedResult") -> None:
         if self.ui.json:
-            _emit({"event": "seeded", "cluster": r.cluster, "seeded": r.seeded, "unchanged": r.skipped, "seconds": round(r.seconds, 2)})
+            self.ui.emit_event({"event": "seeded", "cluster": r.cluster, "seeded": r.seeded, "unchanged": r.skipped, "seconds": round(r.seconds, 2)})
         elif not r.seeded:
             self.ui.print(f"cluster {r.cluster}: nothing to seed, all {len(r.skipped)} steps are unchanged (--force reloads)")
         else:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,7 +32,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         view.stop()
     eps = cluster.endpoints(ctx.profile.to_dict(), result.ports)
     if args.json:
-        _emit({"event": "ready", "cluster": result.cluster.name, "already_running": result.already_running,
+        ui.emit_event({"event": "ready", "cluster": result.cluster.name, "already_running": result.already_running,
                "seconds": round(result.seconds, 2),
                "services": {k: round(v.seconds or 0, 2) for k, v in result.readiness.items()},
                "endpoints": [{"service": s, "what": w, "url": u} for s, w, u in eps]})
@@ -64,11 +62,6 @@ def _seed(args: argparse.Namespace, ui: "Ui", ctx: Any, name: str, first_start: 
     return 0
 
 
-def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
 class _View:
     """Per-service progress: a live table on a terminal, lines without one, JSON events with --json."""
 
@@ -83,9 +76,9 @@ class _View:
                 for inst, st in data["state"].items():
                     if st.ready and inst not in self.reported:
                         self.reported.add(inst)
-                        _emit({"event": "service-ready", "service": inst, "seconds": round(st.seconds, 2)})
+                        self.ui.emit_event({"event": "service-ready", "service": inst, "seconds": round(st.seconds, 2)})
             else:
-                _emit({"event": kind, **data})
+                self.ui.emit_event({"event": kind, **data})
             return
         if kind == "preflight":
             self.ui.info("checking engine, memory and ports")
