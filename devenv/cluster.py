@@ -96,6 +96,8 @@ def render_files(c: Cluster, profile: "Profile", tags: Mapping[str, str], overri
     files["conf/hive/hive-site.xml"] = render.site_xml(render.hive_site(data, pw, port_overrides=overrides))
     files["conf/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(data))
     files["conf/spark/hive-site.xml"] = render.site_xml({"hive.metastore.uris": "thrift://metastore:9083"})
+    # beeline with no -u connects to this cluster's HiveServer2: in the Hive services and on the edge node
+    files["conf/hive/beeline-site.xml"] = files["conf/edge-hive/beeline-site.xml"] = render.site_xml(render.beeline_site(data))
     for name, props in render.hadoop_files(data, host=True, port_overrides=overrides).items():
         files[f"client/hadoop/{name}.xml"] = render.site_xml(props)
     files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(data, host=True, host_hive_jars=host_hive_jars))

@@ -71,7 +71,8 @@ def render(data: Mapping[str, Any], *, cluster: str, tags: Mapping[str, str], co
             s["command"] = ["spark-history"]
             # the rest of this container's memory is for drivers run from the edge node (devenv shell)
             env["SPARK_DAEMON_MEMORY"] = "256m"
-            s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'spark'}:/etc/spark/conf:ro"]
+            # the edge node (devenv shell): beeline-site.xml only, no server settings or secrets
+            s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'spark'}:/etc/spark/conf:ro", f"{conf_dir / 'edge-hive'}:/etc/hive/conf:ro"]
         elif svc in ("metastore", "hiveserver2"):
             s["image"] = tags["hive"]
             s["command"] = [svc]
@@ -84,6 +85,7 @@ def render(data: Mapping[str, Any], *, cluster: str, tags: Mapping[str, str], co
             env.update({"METASTORE_DB": "metastore", "METASTORE_DB_USER": "hive",
                         "METASTORE_DB_PASSWORD_FILE": "/run/secrets/db-password"})
             s["volumes"].append(f"{secrets_dir / 'db-password'}:/run/secrets/db-password:ro")
+        env["DEVENV_CLUSTER"] = cluster  # the prompt of `devenv shell` names the cluster
         s["environment"] = env
         services[inst] = s
     return {

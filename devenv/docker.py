@@ -335,11 +335,12 @@ def exec_in(container: str, command: Sequence[str], *, user: str | None = None, 
                      user=user, envs=dict(envs or {})) or "")
 
 
-def exec_interactive(container: str, command: Sequence[str], *, tty: bool) -> int:
+def exec_interactive(container: str, command: Sequence[str], *, tty: bool, envs: Mapping[str, str] | None = None) -> int:
     """Attach the terminal to a command in a container; returns its exit code."""
     import subprocess
 
-    args = [*client().client_config.docker_cmd, "exec", "-i", *(["-t"] if tty else []), container, *command]
+    env_args = [a for k, v in (envs or {}).items() for a in ("-e", f"{k}={v}")]
+    args = [*client().client_config.docker_cmd, "exec", "-i", *(["-t"] if tty else []), *env_args, container, *command]
     return subprocess.call(args)
 
 

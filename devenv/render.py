@@ -189,6 +189,20 @@ def hive_site(data: Mapping[str, Any], db_password: str, *, host: bool = False,
     return props
 
 
+def beeline_site(data: Mapping[str, Any]) -> dict[str, Any]:
+    """beeline-site.xml: Hive's beeline connects to this cluster's HiveServer2 when no -u is given.
+
+    Beeline reads it from ~/.beeline, $HIVE_CONF_DIR or /etc/hive/conf (Hive 3.0+,
+    HIVE-18251); `beeline.hs2.jdbc.url.default` names the connection to use.
+    """
+    port = data["config"].get("hive-site", {}).get("hive.server2.thrift.port", 10000)
+    return {
+        # an empty password given, so beeline on a terminal does not stop to ask for one (HS2 has no auth here)
+        "beeline.hs2.jdbc.url.devenv": f"jdbc:hive2://hiveserver2:{port}/default;user=hadoop;password=",
+        "beeline.hs2.jdbc.url.default": "devenv",
+    }
+
+
 def spark_defaults(data: Mapping[str, Any], *, host: bool = False, host_hive_jars: list[str] | None = None) -> dict[str, Any]:
     props: dict[str, Any] = {
         "spark.master": "yarn",

@@ -58,14 +58,22 @@ def _engine_reachable() -> str | None:
         docker.system.info()
         return None
     except Exception as e:  # no CLI, no daemon, no permission: all mean "no engine here"
-        return f"no Docker engine reachable ({type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else e})"
+        text = str(getattr(e, "stderr", "") or e)
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip().strip("'\"")]
+        return f"no Docker engine reachable ({type(e).__name__}: {lines[-1] if lines else 'no detail'})"
 
 
-@pytest.fixture(autouse=True)
-def _docker_marker(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("docker") is None:
+_ENGINE: list[str | None] = []  # asked once per session
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture of a `docker` test (module fixtures start clusters): skip, or fail in CI, without an engine."""
+    if item.get_closest_marker("docker") is None:
         return
-    reason = _engine_reachable()
+    if not _ENGINE:
+        _ENGINE.append(_engine_reachable())
+    reason = _ENGINE[0]
     if reason is None:
         return
     if os.environ.get("CI", "").lower() == "true":

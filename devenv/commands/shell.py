@@ -36,4 +36,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
 
     from devenv import docker
 
-    return docker.exec_interactive(container_of(args, args.service), ["bash", "-l"], tty=sys.stdin.isatty())
+    # A login shell, as a person expects (the images keep PATH in login shells); the banner only on a terminal.
+    tty = sys.stdin.isatty()
+    return docker.exec_interactive(container_of(args, args.service), ["bash", "-l"], tty=tty,
+                                   envs={"DEVENV_BANNER": "1"} if tty else None)

@@ -86,10 +86,25 @@ def test_hdfs_and_yarn_report_the_topology(cluster) -> None:
     assert "Safe mode is OFF" in ex("namenode", "hdfs", "dfsadmin", "-safemode", "get").out
 
 
+def rm_app(name: str, app_type: str) -> dict:
+    """The newest application of that name and type, as the ResourceManager's REST API reports it."""
+    import urllib.request
+
+    url = f"http://localhost:8088/ws/v1/cluster/apps?applicationTypes={app_type}"
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        apps = (json.load(resp).get("apps") or {}).get("app") or []
+    mine = sorted((a for a in apps if a["name"] == name), key=lambda a: a["startedTime"])
+    assert mine, f"no {app_type} application named {name!r} in the ResourceManager: {[(a['name'], a['applicationType']) for a in apps]}"
+    return mine[-1]
+
+
 def test_mapreduce_example_runs_on_yarn(cluster) -> None:
     r = ex("resourcemanager", "bash", "-c", "hadoop jar /opt/hadoop/share/hadoop/common/lib/hadoop-mapreduce-examples-*.jar pi 2 20 2>&1")
     assert "Estimated value of Pi is" in r.out
-    assert "Job job_" in r.out and "completed successfully" in r.out
+    # a local run prints "Job job_local..." too: the ResourceManager must have run it as a MAPREDUCE application
+    app = rm_app("QuasiMonteCarlo", "MAPREDUCE")
+    assert (app["state"], app["finalStatus"]) == ("FINISHED", "SUCCEEDED"), app
+    assert "Job " + app["id"].replace("application_", "job_") in r.out, r.out[-2000:]
 
 
 JOB = textwrap.dedent("""
@@ -111,8 +126,8 @@ def test_spark_submit_on_yarn(cluster, mode: str) -> None:
         assert "master yarn result 999000" in r.out
     else:
         assert "final status: SUCCEEDED" in r.out
-    apps = ex("resourcemanager", "yarn", "application", "-list", "-appStates", "FINISHED").out
-    assert f"devenv-{mode}" in apps
+    app = rm_app(f"devenv-{mode}", "SPARK")
+    assert (app["state"], app["finalStatus"]) == ("FINISHED", "SUCCEEDED"), app
 
 
 def beeline(sql: str, name: str = NAME) -> str:
@@ -194,6 +209,72 @@ def test_shell_and_exec_and_restart(cluster) -> None:
             break
         time.sleep(2)
     assert devenv("--json", "status", "--name", NAME).json()["ready"] is True
+
+
+def test_readme_quickstart_and_devenv_shell_typed_in_a_terminal(cluster) -> None:
+    """Issue 19: the README's quickstart and its `devenv shell` session, typed into a real terminal as a user would."""
+    import re
+
+    from devenv import profile as prof
+    from integration import readme_session as rs
+
+    versions = prof.load_profile(prof.select("default")[0]).versions
+    pins = rs.Pins(hadoop=str(versions["hadoop"]), spark=str(versions["spark"]), cluster=NAME)
+    term = rs.Terminal(rs.host_env(integration_home()))
+    typed: list[str] = []
+    try:
+        for cmd in rs.readme_block("quickstart"):
+            if cmd.startswith(rs.NOT_TYPED):
+                continue
+            typed.append(cmd)
+            line = rs.with_name(cmd, NAME)
+            if cmd.startswith("devenv shell"):
+                _drive_edge_shell(term, line, pins, rs)
+                continue
+            out, rc = term.run(line)
+            assert rc == 0, f"{line!r} exited {rc}:\n{term.transcript()}"
+            rs.check_for(cmd, rs.HOST_CHECKS)(out, pins)
+            if cmd.startswith("eval"):
+                out, rc = term.run('echo "conf=$HADOOP_CONF_DIR"')
+                assert re.search(rf"conf=\S*{NAME}\S*client", out), out
+        assert any(c.startswith("devenv shell") for c in typed), typed
+    except BaseException:
+        print(term.transcript())
+        raise
+    finally:
+        term.child.close(force=True)
+
+
+def _drive_edge_shell(term, line: str, pins, rs) -> None:
+    """`devenv shell`: the banner, a prompt naming the cluster, then every command of the README's shell session."""
+    import re
+
+    prompt = rf"\({re.escape(pins.cluster)}\)hadoop@spark-history:[^\r\n]*\$ "
+    term.child.sendline(line)
+    term.child.expect(prompt, timeout=60)
+    banner = rs.plain(term.child.before)
+    for promised in (f"devenv cluster {pins.cluster}", "tools: hdfs yarn mapred hadoop spark-submit pyspark",
+                     "beeline connects to this cluster", "leave: exit"):
+        assert promised in banner, f"{promised!r} not in the banner:\n{banner}"
+    session = rs.readme_block("shell-session")
+    assert session[-1] == "exit", session
+    for cmd in session[:-1]:
+        if cmd.startswith("pyspark"):
+            term.child.sendline(cmd)
+            term.child.expect_exact(">>> ", timeout=300)
+            term.child.sendline("spark.range(1000).count()")
+            term.child.expect(r"[\r\n]1000\r\n", timeout=300)  # after Spark's progress bar, which ends in \r
+            term.child.expect_exact(">>> ", timeout=30)
+            term.child.sendline("exit()")
+            term.child.expect(prompt, timeout=120)
+            assert term.last_rc(prompt) == 0, f"pyspark did not exit 0:\n{term.transcript()}"
+            continue
+        out, rc = term.run(cmd, prompt=prompt, timeout=300)
+        assert rc == 0, f"{cmd!r} exited {rc} in devenv shell:\n{term.transcript()}"
+        rs.check_for(cmd, rs.SHELL_CHECKS)(out, pins)
+    term.child.sendline("exit")
+    term.child.expect_exact(term.PROMPT, timeout=60)
+    assert term.last_rc() == 0, f"devenv shell did not exit 0:\n{term.transcript()}"
 
 
 def test_logs_export_gathers_everything(cluster, tmp_path: Path) -> None:

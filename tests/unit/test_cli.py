@@ -132,3 +132,19 @@ def test_python_dash_m_runs(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "devenv", "--version"], capture_output=True, text=True, cwd=REPO)
     assert r.returncode == 0
     assert r.stdout.startswith("devenv ")
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_shell_opens_a_login_shell_with_the_banner_only_on_a_terminal(cli, monkeypatch: pytest.MonkeyPatch, tty: bool) -> None:
+    import sys
+
+    from devenv import docker
+
+    edge = docker.ContainerInfo("id1", "devenv-c1-spark-history-1", "spark-history", "c1", "default", "running", 0, "img", "", ())
+    monkeypatch.setattr(docker, "containers", lambda cluster=None, **kw: [edge])
+    calls = []
+    monkeypatch.setattr(docker, "exec_interactive", lambda c, cmd, *, tty, envs=None: calls.append((c, cmd, tty, envs)) or 0)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: tty)
+    r = cli("shell", "--name", "c1")
+    assert r.code == 0, r.err
+    assert calls == [("devenv-c1-spark-history-1", ["bash", "-l"], tty, {"DEVENV_BANNER": "1"} if tty else None)]

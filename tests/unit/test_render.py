@@ -124,3 +124,35 @@ def test_thrift_probe_reports_exceptions() -> None:
     with pytest.raises(OSError) as e:
         readiness.thrift_get_all_databases("127.0.0.1", port)
     assert str(e.value) == "the metastore answered with a Thrift exception (message type 3)"
+
+
+def test_beeline_connects_to_this_clusters_hiveserver2_without_a_url() -> None:
+    props = render.beeline_site(data())
+    assert props["beeline.hs2.jdbc.url.default"] == "devenv"
+    assert props["beeline.hs2.jdbc.url.devenv"] == "jdbc:hive2://hiveserver2:10000/default;user=hadoop;password="
+    moved = render.beeline_site(data(config={"hive-site": {"hive.server2.thrift.port": 10011}}))
+    assert moved["beeline.hs2.jdbc.url.devenv"].startswith("jdbc:hive2://hiveserver2:10011/")
+
+
+def test_the_edge_node_gets_beeline_site_and_every_service_names_its_cluster(tmp_path: Path) -> None:
+    d = data()
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    model = compose.render(d, cluster="c1", tags=tags, conf_dir=tmp_path / "conf", ports=services.ports(d), secrets_dir=tmp_path / "s")
+    edge = model["services"]["spark-history"]
+    assert f"{tmp_path / 'conf' / 'edge-hive'}:/etc/hive/conf:ro" in edge["volumes"]
+    assert all(s["environment"]["DEVENV_CLUSTER"] == "c1" for s in model["services"].values())
+    # the edge node's Hive conf holds no server settings: nothing but beeline-site.xml is rendered there
+    hs2 = model["services"]["hiveserver2"]
+    assert not any("edge-hive" in v for v in hs2["volumes"])
+
+
+def test_the_edge_hive_conf_dir_holds_only_beeline_site(isolated: Path) -> None:
+    from devenv import cluster
+
+    c = cluster.Cluster("edge")
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    cluster.render_files(c, profile.resolve("default"), tags, {}, [])
+    edge = c.dir / "conf" / "edge-hive"
+    assert sorted(p.name for p in edge.iterdir()) == ["beeline-site.xml"]
+    assert "ConnectionPassword" not in (edge / "beeline-site.xml").read_text()
+    assert (c.dir / "conf" / "hive" / "beeline-site.xml").read_text() == (edge / "beeline-site.xml").read_text()
