@@ -1,6 +1,7 @@
 """Build the profile's images from `images/` templates, the lock and the verified cache.
 
-Each image's tag is content-addressed: a digest of its template files, its
+Each image's tag is content-addressed: a digest of its template files (and,
+for the images that install it, the shared entrypoint library `images/lib/`), its
 build arguments (including its parent's tag), the locked artifacts it holds
 and, for the root JVM image, the extra CA certificates. `devenv build` with
 nothing changed finds every tag present and runs no Docker build; changing one
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("devenv.images")
 REPO = "devenv"
+SHARED_LIB = "lib"  # images/lib/: sourced by every entrypoint; installed by the images whose Spec says shared_lib
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,16 @@ class Spec:
     parent_arg: str | None
     artifacts: str | None     # "lib" (Maven jars) or "dist" (PyPI files) in the build context
     ca: bool = False          # root images get the extra CA certificates
+    shared_lib: bool = False  # images/lib/ (the entrypoint library) goes into the context as lib/
 
 
 SPECS: dict[str, Spec] = {
-    "jvm": Spec("jvm", None, None, None, ca=True),
+    "jvm": Spec("jvm", None, None, None, ca=True, shared_lib=True),
     "tools": Spec("tools", "jvm", "JVM_IMAGE", None),
     "hadoop": Spec("hadoop", "jvm", "JVM_IMAGE", "lib"),
     "hive": Spec("hive", "hadoop", "HADOOP_IMAGE", "lib"),
     "spark": Spec("spark", "hive", "HIVE_IMAGE", "dist"),
-    "postgres": Spec("postgres", None, None, None),
+    "postgres": Spec("postgres", None, None, None, shared_lib=True),
 }
 CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")
 SERVICE_IMAGE = {
@@ -104,12 +107,21 @@ def declared_args(dockerfile: Path) -> list[str]:
     return re.findall(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", dockerfile.read_text(encoding="utf-8"), re.M)
 
 
-def _template_files(name: str) -> list[Path]:
+def _files(root: Path) -> list[Path]:
+    skip = {"NOTES.md", ".gitignore"}
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name not in skip and "__pycache__" not in p.parts)
+
+
+def _template_files(name: str) -> list[tuple[str, Path]]:
+    """(path in the build context, file) for the image's template and, if it installs it, the shared lib."""
     root = templates() / name
     if not (root / "Dockerfile").is_file():
         raise DevenvError(f"image template {root / 'Dockerfile'} is missing", hint="reinstall devenv (./install.sh)")
-    skip = {"NOTES.md", ".gitignore"}
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name not in skip and "__pycache__" not in p.parts)
+    out = [(f.relative_to(root).as_posix(), f) for f in _files(root)]
+    if SPECS[name].shared_lib:
+        lib = templates() / SHARED_LIB
+        out += [(f"{SHARED_LIB}/{f.relative_to(lib).as_posix()}", f) for f in _files(lib)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -135,8 +147,8 @@ def plan(profile: "Profile", lock: "Lock | None", names: Iterable[str], ca_pem: 
             args[spec.parent_arg] = plans[spec.parent].tag
         h = hashlib.sha256()
         h.update(f"image={name}\n".encode())
-        for f in _template_files(name):
-            h.update(f"{f.relative_to(root).as_posix()}\n".encode())
+        for rel, f in _template_files(name):
+            h.update(f"{rel}\n".encode())
             h.update(f.read_bytes().replace(b"\r\n", b"\n"))  # a CRLF checkout builds the same image
         for k in sorted(args):
             h.update(f"arg {k}={args[k]}\n".encode())
@@ -167,6 +179,8 @@ def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
     ctx = paths().state / "build" / f"{p.name}-{p.digest[:12]}"
     shutil.rmtree(ctx, ignore_errors=True)
     shutil.copytree(templates() / p.name, ctx, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
+    if spec.shared_lib:
+        shutil.copytree(templates() / SHARED_LIB, ctx / SHARED_LIB, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
     (ctx / "ca").mkdir(exist_ok=True)
     if spec.ca and ca_pem:
         (ctx / "ca" / "devenv-extra.crt").write_text(ca_pem, encoding="utf-8")

@@ -9,28 +9,26 @@
 # for daemons), HDFS_CLUSTER_ID (cluster id used when the NameNode formats,
 # default devenv), plus everything the `hadoop` launcher reads.
 # The NameNode formats only when none of its name dirs has current/VERSION.
+# Every setting is checked and all problems are reported together (exit 64);
+# then the daemon is exec'd, so tini's SIGTERM reaches the JVM.
 set -euo pipefail
+# shellcheck source=images/lib/entrypoint.sh
+. "${DEVENV_ENTRYPOINT_LIB:-/usr/local/lib/devenv/entrypoint.sh}"
 
 : "${HADOOP_CONF_DIR:=/etc/hadoop/conf}"
 : "${HADOOP_LOG_DIR:=/data/logs}"
 export HADOOP_CONF_DIR HADOOP_LOG_DIR
 
-log() { printf '[entrypoint] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 64; }
-
-check_conf() {
-  [[ -d "$HADOOP_CONF_DIR" ]] || die "HADOOP_CONF_DIR=$HADOOP_CONF_DIR is not a directory (mount the rendered config there)"
-  [[ -r "$HADOOP_CONF_DIR/core-site.xml" ]] || die "$HADOOP_CONF_DIR/core-site.xml is missing or unreadable"
-  local f
-  for f in "$HADOOP_CONF_DIR"/*.xml; do
-    python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$f" 2>/dev/null \
-      || die "$f is not well-formed XML"
-  done
-  [[ -x "${JAVA_HOME:-/opt/java}/bin/java" ]] || die "no java at JAVA_HOME=${JAVA_HOME:-}"
-  mkdir -p "$HADOOP_LOG_DIR" 2>/dev/null && [[ -w "$HADOOP_LOG_DIR" ]] \
-    || die "HADOOP_LOG_DIR=$HADOOP_LOG_DIR is not writable by uid $(id -u) (is /data owned by uid 1000?)"
+check_settings() {
+  check_conf_dir HADOOP_CONF_DIR core-site.xml
+  check_java
+  check_writable_dir HADOOP_LOG_DIR "$HADOOP_LOG_DIR"
+  check_memory HADOOP_HEAPSIZE_MAX
+  check_memory HADOOP_HEAPSIZE_MIN
 }
 
+# Checks the name dirs (after the config itself is known to be good), then
+# formats a NameNode none of whose dirs holds current/VERSION.
 format_namenode_if_new() {
   local dirs d formatted=""
   dirs="$(hdfs getconf -confKey dfs.namenode.name.dir 2>/dev/null)" \
@@ -39,8 +37,9 @@ format_namenode_if_new() {
   for d in "${dirs[@]}"; do
     d="${d#file://}"; d="${d#file:}"
     [[ -f "$d/current/VERSION" ]] && formatted=yes
-    mkdir -p "$d" 2>/dev/null && [[ -w "$d" ]] || die "NameNode dir $d is not writable by uid $(id -u)"
+    check_writable_dir "NameNode dir" "$d"
   done
+  report_problems
   if [[ -z "$formatted" ]]; then
     log "formatting new NameNode in ${dirs[*]} (cluster id ${HDFS_CLUSTER_ID:-devenv})"
     hdfs namenode -format -nonInteractive -clusterid "${HDFS_CLUSTER_ID:-devenv}"
@@ -49,12 +48,12 @@ format_namenode_if_new() {
 
 role="${1:-}"
 case "$role" in
-  namenode)          check_conf; format_namenode_if_new; shift; exec hdfs namenode "$@" ;;
+  namenode)          shift; check_settings; report_problems; format_namenode_if_new; run_daemon hdfs namenode "$@" ;;
   datanode|secondarynamenode)
-                     check_conf; shift; exec hdfs "$role" "$@" ;;
+                     shift; check_settings; run_daemon hdfs "$role" "$@" ;;
   resourcemanager|nodemanager|proxyserver)
-                     check_conf; shift; exec yarn "$role" "$@" ;;
-  historyserver)     check_conf; shift; exec mapred historyserver "$@" ;;
+                     shift; check_settings; run_daemon yarn "$role" "$@" ;;
+  historyserver)     shift; check_settings; run_daemon mapred historyserver "$@" ;;
   "")                die "no role given: namenode, datanode, resourcemanager, nodemanager, historyserver, or a command" ;;
   *)                 exec "$@" ;;
 esac

@@ -54,6 +54,26 @@ def test_changing_one_component_rebuilds_only_its_images(tmpl: Path) -> None:
     assert {k for k in before if before[k] != again[k]} == {"postgres"}
 
 
+def test_changing_the_entrypoint_library_rebuilds_the_images_that_install_it(tmpl: Path) -> None:
+    p = profile.resolve("default")
+    before = tags(p, lock_for())
+    f = tmpl / "lib" / "entrypoint.sh"
+    f.write_text(f.read_text() + "\n# touched\n")
+    after = tags(p, lock_for())
+    # jvm and postgres install it; hadoop, hive and spark are built on jvm
+    assert {k for k in before if before[k] != after[k]} == {"jvm", "hadoop", "hive", "spark", "postgres"}
+
+
+def test_the_entrypoint_library_is_staged_into_the_jvm_and_postgres_contexts(tmpl: Path) -> None:
+    p = profile.resolve("default")
+    plans = {x.name: x for x in images.plan(p, lock_for(), images.CLUSTER_IMAGES, "")}
+    for name in ("jvm", "postgres"):
+        ctx = images._stage(plans[name], None, "")
+        assert (ctx / "lib" / "entrypoint.sh").read_bytes() == (tmpl / "lib" / "entrypoint.sh").read_bytes()
+        copies = [line for line in (ctx / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")]
+        assert any(" lib/" in line and "/usr/local/lib/devenv/" in line for line in copies), copies
+
+
 def test_crlf_checkout_gives_the_same_tags(tmpl: Path) -> None:
     p = profile.resolve("default")
     before = tags(p, lock_for())

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Hive launchers: builds the classpath and JVM options.
 #
 # Reads HIVE_HOME, HIVE_CONF_DIR, HADOOP_CONF_DIR, HIVE_HEAP (max heap of the
@@ -5,6 +6,10 @@
 # 256m), HIVE_JVM_FLAGS (GC/JIT flags, replaces the small-footprint default)
 # and HIVE_JAVA_OPTS (extra JVM options, appended last).
 # Defines hive_java ROLE MAINCLASS ARGS..., which execs the JVM.
+# Uses log/die/memory_size from devenv's entrypoint library (jvm image).
+
+# shellcheck source=images/lib/entrypoint.sh
+. "${DEVENV_ENTRYPOINT_LIB:-/usr/local/lib/devenv/entrypoint.sh}"
 
 : "${HIVE_HOME:=/opt/hive}"
 : "${HIVE_CONF_DIR:=/etc/hive/conf}"
@@ -62,14 +67,14 @@ hive_classpath() {
 # hive_java ROLE MAINCLASS ARGS...  (ROLE: server or client)
 hive_java() {
   local role=$1 main=$2; shift 2
-  local heap opts=()
+  local heap size opts=()
   if [[ $role == server ]]; then heap=${HIVE_HEAP:-512m}; else heap=${HIVE_CLIENT_HEAP:-256m}; fi
-  [[ "$heap" =~ ^[0-9]+[kKmMgG]?$ ]] || { echo "hive: invalid heap size '$heap'" >&2; exit 64; }
+  size=$(memory_size "$heap") || die "invalid heap size '$heap' (HIVE_HEAP, HIVE_CLIENT_HEAP: e.g. 512m or 2g)"
   # Small footprint by default (dev cluster on a laptop): serial GC, C1 only,
   # small code cache, heap starting small. HIVE_JVM_FLAGS replaces these.
   # shellcheck disable=SC2206
   local jvm_flags=(${HIVE_JVM_FLAGS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=64m -Xms64m})
-  opts+=("-Xmx$heap" "${jvm_flags[@]}" -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true)
+  opts+=("-Xmx$size" "${jvm_flags[@]}" -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true)
   if (( $(java_major) >= 9 )); then opts+=("${HIVE_JAVA17_OPTS[@]}"); fi
   opts+=("-Dhive.log.dir=${HIVE_LOG_DIR:-/tmp/hive}" -Dlog4j2.formatMsgNoLookups=true)
   # shellcheck disable=SC2206 # word splitting of user-supplied options is intended
