@@ -11,7 +11,7 @@ import pytest
 from devenv import doctor
 from devenv.docker import ContainerState, EngineDetails, EngineInfo, LocalImage, ResourceInfo
 from devenv.doctor import Context, Finding
-from devenv.doctor_probes import Completed, Probes, TlsAnswer
+from devenv.doctor.probes import Completed, Probes, TlsAnswer
 from devenv.errors import DevenvError
 from devenv.paths import paths
 
@@ -49,7 +49,7 @@ def make_ctx(profile: str | Path = "default", user_config: dict | None = None, *
 
 def run(check_id: str, ctx: Context) -> Finding:
     doctor.all_checks()
-    return doctor._run_one(doctor.REGISTRY[check_id], ctx)
+    return doctor.core._run_one(doctor.REGISTRY[check_id], ctx)
 
 
 def engine(**kw: Any) -> dict[str, Any]:
@@ -261,7 +261,7 @@ def test_windows_autocrlf_all_states() -> None:
 
 
 def test_crlf_scripts_finds_windows_line_endings(tmp_path: Path) -> None:
-    from devenv.doctor_probes import crlf_scripts
+    from devenv.doctor.probes import crlf_scripts
 
     (tmp_path / "hadoop" / "bin").mkdir(parents=True)
     (tmp_path / "hadoop" / "entrypoint.sh").write_bytes(b"#!/bin/sh\r\necho hi\r\n")

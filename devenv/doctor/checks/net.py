@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from devenv.doctor import Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
+from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
 
 CA_VARS = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
 

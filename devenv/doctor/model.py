@@ -1,0 +1,216 @@
+"""The doctor's model: findings, the check registry, and the Context checks read.
+
+A check is a function `fn(ctx) -> Finding` registered with `@check(id, title)`
+under a stable id; its category is the id's first part. It asks the world only
+through `ctx.probes` (see `devenv.doctor.probes`), so unit tests hand it fakes.
+This module imports no check: `devenv.doctor.checks` imports the category
+modules, and the runner (`devenv.doctor.core`) imports `checks`.
+
+The threads are daemon threads, not a ThreadPoolExecutor: the executor's
+workers are joined when the interpreter exits, so one hung probe would hold
+`devenv doctor` past every timeout it reported.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from devenv.errors import DevenvError
+
+if TYPE_CHECKING:
+    from devenv.doctor.probes import Probes
+    from devenv.paths import Paths
+    from devenv.profile import Profile
+
+CATEGORIES = {
+    "profile": "Profile",
+    "engine": "Docker engine",
+    "host": "Host",
+    "ports": "Ports",
+    "net": "Network and artifact sources",
+    "windows": "Windows",
+    "cache": "Cache",
+    "parity": "Parity of host tools with the profile",
+    "cluster": "Running cluster",
+}
+DEFAULT_TIMEOUT = 2.5
+NO_CLUSTER = "no cluster is running (devenv up starts one)"
+
+
+@dataclass(frozen=True)
+class SafeFix:
+    """A fix `--fix` may apply without asking what the user meant: it loses nothing."""
+
+    description: str
+    apply: Callable[[], None] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    state: str
+    message: str
+    found: str = ""
+    required: str = ""
+    fix: str = ""
+    safe_fix: SafeFix | None = None
+
+
+def ok(message: str, **kw: Any) -> Finding:
+    return Finding("ok", message, **kw)
+
+
+def warn(message: str, **kw: Any) -> Finding:
+    return Finding("warn", message, **kw)
+
+
+def fail(message: str, **kw: Any) -> Finding:
+    return Finding("fail", message, **kw)
+
+
+def skip(message: str, **kw: Any) -> Finding:
+    return Finding("skip", message, **kw)
+
+
+class Skip(Exception):
+    """Raised inside a check when something it depends on is missing: the check is skipped."""
+
+
+def worst(findings: Iterable[Finding]) -> str:
+    rank = {"ok": 0, "skip": 1, "warn": 2, "error": 3, "fail": 4}
+    return max((f.state for f in findings), key=rank.__getitem__, default="ok")
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    category: str
+    title: str
+    fn: Callable[["Context"], Finding] = field(repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(id: str, title: str, *, timeout: float = DEFAULT_TIMEOUT) -> Callable[[Callable[["Context"], Finding]], Callable[["Context"], Finding]]:
+    """Register a check; its category is the part of the id before the first dot."""
+
+    def register(fn: Callable[["Context"], Finding]) -> Callable[["Context"], Finding]:
+        category = id.split(".", 1)[0]
+        assert category in CATEGORIES, id
+        REGISTRY[id] = Check(id, category, title, fn, timeout)
+        return fn
+
+    return register
+
+
+# --- the context checks share ------------------------------------------------
+
+class Context:
+    """What checks read: the profile, the user config, the paths, and memoised probes."""
+
+    def __init__(self, probes: "Probes", paths: "Paths", profile: "Profile | None" = None,
+                 user_config: Mapping[str, Any] | None = None, profile_error: DevenvError | None = None):
+        self.probes = probes
+        self.paths = paths
+        self._profile = profile
+        self.user_config: Mapping[str, Any] = user_config or {}
+        self.profile_error = profile_error
+        self._memo: dict[str, tuple[bool, Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def once(self, key: str, fn: Callable[[], Any]) -> Any:
+        """`fn()` computed once per run however many checks ask; its exception is re-raised to each."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                try:
+                    self._memo[key] = (True, fn())
+                except Exception as e:  # shared with every check that asks
+                    self._memo[key] = (False, e)
+        good, value = self._memo[key]
+        if not good:
+            raise value
+        return value
+
+    @property
+    def profile(self) -> "Profile":
+        if self._profile is None:
+            raise Skip("the profile could not be read (see profile.valid)")
+        return self._profile
+
+    @property
+    def profile_name(self) -> str | None:
+        """The profile's name, or None when it could not be read."""
+        return self._profile.name if self._profile is not None else None
+
+    def forget(self) -> None:
+        """Drop every memoised probe answer (after `--fix` changed the world)."""
+        with self._guard:
+            self._memo.clear()
+
+    def engine(self) -> Any:
+        """The engine's info, or Skip when it does not answer (engine.reachable says why)."""
+        try:
+            return self.once("engine_info", self.probes.engine_info)
+        except DevenvError:
+            raise Skip("the Docker engine is not reachable (see engine.reachable)") from None
+
+    def engine_details(self) -> Any:
+        self.engine()
+        return self.once("engine_details", self.probes.engine_details)
+
+    def containers(self) -> list[Any]:
+        self.engine()
+        return self.once("containers", self.probes.managed_containers)
+
+    def images(self) -> list[Any]:
+        """Every local image (tags, id, architecture, labels), listed once per run."""
+        self.engine()
+        return self.once("images", self.probes.local_images)
+
+    def image(self, ref: str) -> Any | None:
+        """The local image `ref` names, or None: doctor never pulls."""
+        ref = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+        return next((i for i in self.images() if ref in i.tags or i.id == ref), None)
+
+    def cluster(self) -> tuple[str, list[Any]]:
+        """(cluster name, its running containers) for the profile in use, or Skip."""
+        running = [c for c in self.containers() if c.running]
+        if not running:
+            raise Skip(NO_CLUSTER)
+        by_name: dict[str, list[Any]] = {}
+        for c in running:
+            by_name.setdefault(c.labels.get("devenv.cluster", ""), []).append(c)
+        name = self.profile.name
+        if name in by_name:
+            return name, by_name[name]
+        mine = [n for n, cs in by_name.items() if any(c.labels.get("devenv.profile") == name for c in cs)]
+        if mine:
+            return mine[0], by_name[mine[0]]
+        raise Skip(f"no cluster of profile {name!r} is running (running: {', '.join(sorted(by_name))}); devenv up starts one")
+
+
+def submit(fn: Callable[[], Any], name: str = "doctor") -> "Future[Any]":
+    """Run `fn` in a daemon thread; the Future holds its result or exception."""
+    fut: Future[Any] = Future()
+
+    def body() -> None:
+        try:
+            fut.set_result(fn())
+        except BaseException as e:  # handed to whoever waits
+            fut.set_exception(e)
+
+    threading.Thread(target=body, name=name, daemon=True).start()
+    return fut
+
+
+def parallel(*fns: Callable[[], Any]) -> list[Any]:
+    """Call `fns` at once and return their results in order (the first exception is raised)."""
+    return [f.result() for f in [submit(fn) for fn in fns]]
+
