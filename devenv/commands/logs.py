@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     from pathlib import Path
 
     from devenv import cluster, docker
-    from devenv.commands.down import resolve_name
+    from devenv.commands._args import resolve_name
     from devenv.errors import DevenvError
 
     c = cluster.Cluster(resolve_name(args))
