@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 def _run(action: str):
     def run(args: argparse.Namespace, ui: "Ui") -> int:
-        return globals()[f"_{action}"](args, ui)
+        return _ACTIONS[action](args, ui)
 
     return run
 
@@ -263,3 +263,6 @@ def render_new(name: str, base_ref: str, base: Any) -> str:
             text += "".join(f"# {line}\n" for line in tomlkit.dumps(dict(props)).splitlines())
     text += "\n# Data loaded by `devenv seed`, in order:\n# [[seed]]\n# dataset = \"tpch\"\n# scale = 0.01\n"
     return text
+
+
+_ACTIONS = {"list": _list, "show": _show, "validate": _validate, "diff": _diff, "new": _new}
