@@ -44,11 +44,16 @@ class Site:
                               hint=f"services: {', '.join(sorted(self.containers))}")
         return self.containers[service]
 
-    def sh(self, script: str, *, service: str | None = None, what: str, tail: int = 25) -> str:
-        """Run a bash script; its output (stdout and stderr) if it succeeds, else StepFailed with the tail."""
-        wrapped = f"out=$( {{ set -o pipefail; {script}\n}} 2>&1 ); rc=$?; printf '%s\\n__devenv_rc=%d\\n' \"$out\" $rc"
+    def run(self, command: str, *, service: str | None = None) -> tuple[str, str]:
+        """Run a bash command in `service` (default: the edge node); (its stdout and stderr, its exit code as text)."""
+        wrapped = f"out=$( {command} 2>&1 ); rc=$?; printf '%s\\n__devenv_rc=%d\\n' \"$out\" $rc"
         raw = docker.exec_in(self.container(service or self.edge), ["bash", "-c", wrapped])
         body, _, rc = raw.rstrip().rpartition("__devenv_rc=")
+        return body, rc
+
+    def sh(self, script: str, *, service: str | None = None, what: str, tail: int = 25) -> str:
+        """Run a bash script; its output (stdout and stderr) if it succeeds, else StepFailed with the tail."""
+        body, rc = self.run(f"{{ set -o pipefail; {script}\n}}", service=service)
         if rc.strip() != "0":
             lines = [ln for ln in body.rstrip().splitlines() if ln.strip()]
             raise StepFailed(f"{what} failed (exit {rc.strip()})", details=lines[-tail:])
@@ -121,9 +126,7 @@ def run_sql(site: Site, statements: list[tuple[int, str]], *, source: str, remot
         f = Path(d) / "script.sql"
         f.write_text("".join(s + ";\n" for _, s in statements), encoding="utf-8")
         site.put(f, remote)
-    wrapped = f"out=$( {BEELINE} --silent=false -f {site.scratch}/{remote} 2>&1 ); rc=$?; printf '%s\\n__devenv_rc=%d\\n' \"$out\" $rc"
-    raw = docker.exec_in(site.container(site.edge), ["bash", "-c", wrapped])
-    body, _, rc = raw.rstrip().rpartition("__devenv_rc=")
+    body, rc = site.run(f"{BEELINE} --silent=false -f {site.scratch}/{remote}")
     if rc.strip() == "0":
         return body
     done = len(re.findall(r"(No rows affected|\d+ rows? (selected|affected)) \(", body))
