@@ -69,6 +69,14 @@ HIVE_TEZ = {"3.1": ("0.9.1", "0.9.2"), "4.0": ("0.10.3", "0.10.4")}
 # JDK and PostgreSQL packages of each Debian suite.
 DEBIAN_JAVA = {"bullseye": ("11", "17"), "bookworm": ("17",), "trixie": ("21",)}
 DEBIAN_POSTGRES = {"bullseye": "13", "bookworm": "15", "trixie": "17"}
+# Python 3 of the Debian/Ubuntu releases the images start from (the cluster's PySpark workers).
+DISTRO_PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13", "focal": "3.8", "jammy": "3.10", "noble": "3.12"}
+# The oldest Python each Spark line supports (Spark's docs, "Python Version Supported").
+SPARK_MIN_PYTHON = {"3.5": (3, 8), "4.0": (3, 9), "4.1": (3, 10)}
+# The names engines, kernels and image manifests give one CPU architecture -> Docker's name for it.
+ARCH_NAMES = {"x86_64": "amd64", "x86-64": "amd64", "x64": "amd64", "aarch64": "arm64", "arm64/v8": "arm64", "arm64v8": "arm64"}
+# Docker's name -> the kernel's (`uname -m`), which Linux wheels are tagged with.
+KERNEL_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
 def vkey(v: str) -> tuple[int, ...]:
@@ -77,6 +85,16 @@ def vkey(v: str) -> tuple[int, ...]:
 
 def line_of(v: str) -> str:
     return ".".join(v.split(".")[:2])
+
+
+def norm_arch(a: str) -> str:
+    """Docker's name for an architecture: 'x86_64' -> 'amd64', 'aarch64' -> 'arm64'."""
+    return ARCH_NAMES.get(a.lower(), a.lower())
+
+
+def kernel_arch(a: str) -> str:
+    """The kernel's name for an architecture: 'amd64' -> 'x86_64', 'arm64' -> 'aarch64'."""
+    return KERNEL_ARCH.get(norm_arch(a), norm_arch(a))
 
 
 def _nearest(candidates: Iterable[str], to: str) -> str | None:

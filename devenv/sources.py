@@ -15,7 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from devenv.errors import DevenvError
 
@@ -31,24 +31,38 @@ class CaFile:
     origin: str  # "user config", "SSL_CERT_FILE", ...
 
 
-def ca_files(user_config: Mapping[str, Any]) -> list[CaFile]:
-    """Extra CA certificates to trust in builds and containers: the user config's, else those the environment points at."""
+def ca_search(user_config: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+              is_file: Callable[[str], bool] = os.path.isfile) -> tuple[list[CaFile], list[Path]]:
+    """(the extra CA certificates devenv trusts, each with where it came from; listed files that do not exist).
+
+    The user config's `[tls] ca_certificates` when it lists any, else the files
+    the environment's CA variables point at (`environ`, default os.environ).
+    """
     listed = (user_config.get("tls") or {}).get("ca_certificates") or []
+    if listed:
+        paths = [Path(os.path.expanduser(str(entry))) for entry in listed]
+        return [CaFile(p, "user config") for p in paths if is_file(str(p))], [p for p in paths if not is_file(str(p))]
+    return env_ca_files(os.environ if environ is None else environ, is_file), []
+
+
+def env_ca_files(environ: Mapping[str, str], is_file: Callable[[str], bool] = os.path.isfile) -> list[CaFile]:
+    """The existing files the CA variables of `environ` point at, each once, with the first variable naming it."""
     found: list[CaFile] = []
-    for entry in listed:
-        p = Path(os.path.expanduser(str(entry)))
-        if not p.is_file():
-            raise DevenvError(f"CA certificate file not found: {p} (from [tls] ca_certificates in the user config)",
-                              hint="fix the path in the user config, or remove the entry")
-        found.append(CaFile(p, "user config"))
-    if found:
-        return found
     seen: set[Path] = set()
     for var in CA_ENV:
-        value = os.environ.get(var)
-        if value and Path(value).is_file() and Path(value).resolve() not in seen:
+        value = environ.get(var)
+        if value and is_file(value) and Path(value).resolve() not in seen:
             seen.add(Path(value).resolve())
             found.append(CaFile(Path(value), var))
+    return found
+
+
+def ca_files(user_config: Mapping[str, Any]) -> list[CaFile]:
+    """Extra CA certificates to trust in builds and containers: the user config's, else those the environment points at."""
+    found, missing = ca_search(user_config)
+    if missing:
+        raise DevenvError(f"CA certificate file not found: {missing[0]} (from [tls] ca_certificates in the user config)",
+                          hint="fix the path in the user config, or remove the entry")
     return found
 
 
@@ -62,18 +76,35 @@ def ca_bundle_text(files: list[CaFile]) -> str:
     return "\n".join(certs) + ("\n" if certs else "")
 
 
+@dataclass(frozen=True)
+class Setting:
+    value: str
+    origin: str  # "user config", "HTTPS_PROXY", ...
+
+
+def proxies(user_config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Setting]:
+    """The proxy for 'http', 'https' and 'no' (no_proxy), each with where it came from.
+
+    The user config's `[proxy]` wins over the environment key by key; of the
+    environment's variables the lower-case one wins (as curl and pip read them).
+    """
+    environ = os.environ if environ is None else environ
+    out: dict[str, Setting] = {}
+    for var in PROXY_ENV:
+        if environ.get(var):
+            out[var.split("_")[0].lower()] = Setting(environ[var], var)
+    proxy = user_config.get("proxy") or {}
+    for key, name in (("http", "http"), ("https", "https"), ("no_proxy", "no")):
+        if proxy.get(key):
+            out[name] = Setting(str(proxy[key]), "user config")
+    return out
+
+
 def proxy_env(user_config: Mapping[str, Any]) -> dict[str, str]:
     """Proxy variables to pass into builds and containers (user config wins over the environment)."""
     out: dict[str, str] = {}
-    for var in PROXY_ENV:
-        if os.environ.get(var):
-            out[var.upper()] = os.environ[var]
-    proxy = user_config.get("proxy") or {}
-    for key, var in (("http", "HTTP_PROXY"), ("https", "HTTPS_PROXY"), ("no_proxy", "NO_PROXY")):
-        if proxy.get(key):
-            out[var] = str(proxy[key])
-    for var in list(out):
-        out[var.lower()] = out[var]
+    for name, setting in proxies(user_config).items():
+        out[f"{name.upper()}_PROXY"] = out[f"{name}_proxy"] = setting.value
     return out
 
 

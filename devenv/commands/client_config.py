@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     import platform
     import sys
 
-    from devenv.commands.down import resolve_name
+    from devenv.commands._args import resolve_name
 
     env = variables(resolve_name(args))
     if args.json:

@@ -29,7 +29,7 @@ def context(profile_ref: str | None, probes: Any = None) -> "Context":
     """A doctor Context for the selected profile; a broken profile becomes the profile.valid failure."""
     from devenv import profile as prof
     from devenv.doctor import Context
-    from devenv.doctor_probes import Probes
+    from devenv.doctor.probes import Probes
     from devenv.errors import DevenvError
     from devenv.paths import paths
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     if args.fix:
         results = _fix(results, ctx, ui, args)
     seconds = time.perf_counter() - start
-    name = ctx._profile.name if ctx._profile else None
+    name = ctx.profile_name
     data = doctor.to_json(results, profile=name, strict=args.strict, seconds=seconds)
     if args.json:
         ui.emit_json(data)
@@ -143,6 +143,6 @@ def _fix(results: list["Result"], ctx: "Context", ui: "Ui", args: argparse.Names
             ui.info(f"done: {r.finding.safe_fix.description}")  # type: ignore[union-attr]
         except Exception as e:  # report and go on: the re-run shows what is still wrong
             ui.warn(f"could not {r.finding.safe_fix.description}: {e}")  # type: ignore[union-attr]
-    ctx._memo.clear()
+    ctx.forget()
     again = {r.check.id: r for r in doctor.run_checks([r.check for r in todo], ctx)}
     return [again.get(r.check.id, r) for r in results]

@@ -18,17 +18,9 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
     p.set_defaults(run=run)
 
 
-def resolve_name(args: argparse.Namespace) -> str:
-    """--name, else the selected profile's name (without validating the whole profile twice)."""
-    if getattr(args, "name", None):
-        return args.name
-    from devenv import profile as prof
-
-    return prof.load_profile(prof.select(args.profile)[0]).name
-
-
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv import cluster
+    from devenv.commands._args import resolve_name
     from devenv.errors import DevenvError
 
     name = resolve_name(args)

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     import sys
 
     from devenv import docker
-    from devenv.commands.shell import container_of
+    from devenv.commands._args import container_of
     from devenv.errors import UsageError
 
     cmd = list(args.cmd)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     from pathlib import Path
 
     from devenv import cluster, docker
-    from devenv.commands.down import resolve_name
+    from devenv.commands._args import resolve_name
     from devenv.errors import DevenvError
 
     c = cluster.Cluster(resolve_name(args))
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         if c.dir.exists():
             shutil.copytree(c.dir / "conf", out / "conf", dirs_exist_ok=True)
             shutil.copy2(c.compose_file, out / "compose.json")
-            (out / "status.json").write_text(__import__("json").dumps(cluster.status(c), indent=1), encoding="utf-8")
+            (out / "status.json").write_text(json.dumps(cluster.status(c), indent=1), encoding="utf-8")
         ui.print(f"exported {len(chosen)} services' logs, inspect output and config to {out}")
         return 0
     if args.follow:

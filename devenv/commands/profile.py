@@ -15,32 +15,25 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     s = sub.add_parser("list", help="the profiles devenv can find", parents=[common])
-    s.set_defaults(run=_run("list"))
+    s.set_defaults(run=lambda args, ui: _list(args, ui))
     s = sub.add_parser("show", help="print a profile as written, or --resolved", parents=[common])
     s.add_argument("name", nargs="?", metavar="NAME|PATH", help="default: the selected profile")
     s.add_argument("--resolved", action="store_true", help="after extends, defaults and the user config")
-    s.set_defaults(run=_run("show"))
+    s.set_defaults(run=lambda args, ui: _show(args, ui))
     s = sub.add_parser("validate", help="check profiles and report every problem", parents=[common])
     s.add_argument("names", nargs="*", metavar="NAME|PATH", help="default: the selected profile")
     s.add_argument("--all", action="store_true", help="every profile in `devenv profile list`")
-    s.set_defaults(run=_run("validate"))
+    s.set_defaults(run=lambda args, ui: _validate(args, ui))
     s = sub.add_parser("diff", help="compare two resolved profiles", parents=[common])
     s.add_argument("a", metavar="A")
     s.add_argument("b", metavar="B")
-    s.set_defaults(run=_run("diff"))
+    s.set_defaults(run=lambda args, ui: _diff(args, ui))
     s = sub.add_parser("new", help="write a new, commented profile that extends another", parents=[common])
     s.add_argument("name", metavar="NAME")
     s.add_argument("--from", dest="base", default="default", metavar="BASE", help="profile to extend (default: default)")
     s.add_argument("-o", "--output", metavar="PATH", help="file to write (default: NAME.toml in the user profile directory)")
     s.add_argument("--force", action="store_true", help="overwrite an existing file")
-    s.set_defaults(run=_run("new"))
-
-
-def _run(action: str):
-    def run(args: argparse.Namespace, ui: "Ui") -> int:
-        return globals()[f"_{action}"](args, ui)
-
-    return run
+    s.set_defaults(run=lambda args, ui: _new(args, ui))
 
 
 def _ref(args: argparse.Namespace, name: str | None) -> str | None:
@@ -263,3 +256,4 @@ def render_new(name: str, base_ref: str, base: Any) -> str:
             text += "".join(f"# {line}\n" for line in tomlkit.dumps(dict(props)).splitlines())
     text += "\n# Data loaded by `devenv seed`, in order:\n# [[seed]]\n# dataset = \"tpch\"\n# scale = 0.01\n"
     return text
+

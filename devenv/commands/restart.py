@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv import cluster, docker
-    from devenv.commands.down import resolve_name
+    from devenv.commands._args import resolve_name
     from devenv.errors import DevenvError
 
     c = cluster.Cluster(resolve_name(args))

@@ -36,7 +36,7 @@ def _scale(text: str) -> float:
 def context_for(args: argparse.Namespace, ui: "Ui") -> tuple["Context", str]:
     """The profile (--profile, else the one the cluster was created from, else the selected one) and the cluster name."""
     from devenv.cluster import Cluster
-    from devenv.commands.down import resolve_name
+    from devenv.commands._args import resolve_name
     from devenv.context import Context
 
     name = resolve_name(args)

@@ -17,24 +17,11 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
     p.set_defaults(run=run)
 
 
-def container_of(args: argparse.Namespace, service: str) -> str:
-    from devenv import cluster, docker
-    from devenv.commands.down import resolve_name
-    from devenv.errors import DevenvError
-
-    c = cluster.Cluster(resolve_name(args))
-    conts = {ci.service: ci for ci in docker.containers(c.name)}
-    if service not in conts:
-        raise DevenvError(f"cluster {c.name!r} has no service {service!r}", hint=f"services: {', '.join(sorted(conts)) or 'none (run devenv up)'}")
-    if conts[service].state != "running":
-        raise DevenvError(f"{service} is {conts[service].state}", hint=f"start it: devenv restart {service}; why it stopped: devenv logs {service}")
-    return conts[service].name
-
-
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     import sys
 
     from devenv import docker
+    from devenv.commands._args import container_of
 
     # A login shell, as a person expects (the images keep PATH in login shells); the banner only on a terminal.
     tty = sys.stdin.isatty()

@@ -20,7 +20,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     from rich.table import Table
 
     from devenv import cluster
-    from devenv.commands.down import resolve_name
+    from devenv.commands._args import resolve_name
 
     st = cluster.status(cluster.Cluster(resolve_name(args)))
     if args.json:

@@ -20,11 +20,11 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
-    from devenv import cluster
+    from devenv import cluster, seed
     from devenv.context import Context
 
     ctx = Context.load(args.profile, ui)
-    first_start = not cluster.Cluster(cluster.cluster_name(args.name, ctx.profile)).state()  # --- seed
+    created = seed.first_start(ctx.profile, args.name)
     view = _View(ui)
     try:
         result = cluster.up(ctx, args.name, ports_mode=args.ports, wait_timeout=args.wait_timeout, on_event=view.event)
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
                "seconds": round(result.seconds, 2),
                "services": {k: round(v.seconds or 0, 2) for k, v in result.readiness.items()},
                "endpoints": [{"service": s, "what": w, "url": u} for s, w, u in eps]})
-        return _seed(args, ui, ctx, result.cluster.name, first_start)
+        return _seed(args, ui, ctx, result.cluster.name, created)
     from rich.table import Table
 
     head = "already running" if result.already_running else f"ready in {result.seconds:.0f} s"
@@ -50,12 +50,14 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     ui.print(t)
     name_opt = "" if result.cluster.name == ctx.profile.name else f" --name {result.cluster.name}"
     ui.print(f"host tools: eval \"$(devenv client-config{name_opt})\"    a shell inside: devenv shell{name_opt}    stop: devenv down{name_opt}")
-    return _seed(args, ui, ctx, result.cluster.name, first_start)
+    return _seed(args, ui, ctx, result.cluster.name, created)
 
 
-def _seed(args: argparse.Namespace, ui: "Ui", ctx: Any, name: str, first_start: bool) -> int:
-    """--- seed: `up --seed`, or the profile's seed_on_first_start on the start that created the cluster."""
-    if args.seed or (first_start and ctx.profile.data.get("seed_on_first_start")):
+def _seed(args: argparse.Namespace, ui: "Ui", ctx: Any, name: str, created: bool) -> int:
+    """Seed when the library's policy says so (`seed.should_seed_after_up`)."""
+    from devenv import seed
+
+    if seed.should_seed_after_up(ctx.profile, requested=args.seed, created=created):
         from devenv.commands.seed import run_seed
 
         run_seed(ctx, name, ui)

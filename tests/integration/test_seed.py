@@ -71,7 +71,7 @@ def _hive(sql: str) -> list[list[str]]:
 
 
 def _spark(queries: dict[str, str]) -> dict[str, list[list[str]]]:
-    from devenv import tpch
+    from devenv.seed import tpch
 
     args = " ".join(shlex.quote(a) for a in tpch.spark_args(queries))
     out = ex("spark-history", f"cat > /tmp/q.py <<'EOF'\n{tpch.SPARK_SCRIPT}\nEOF\nspark-submit /tmp/q.py {args} 2>/dev/null").out
@@ -89,7 +89,7 @@ def _same(a: list[list[str]], b: list[list[str]]) -> bool:
 
 
 def test_tpch_queries_1_and_6_agree_between_hive_and_spark(seeded) -> None:
-    from devenv import tpch
+    from devenv.seed import tpch
 
     spark = _spark({"q1": tpch.QUERIES[1], "q6": tpch.QUERIES[6]})
     hive1, hive6 = _hive(tpch.QUERIES[1]), _hive(tpch.QUERIES[6])

@@ -11,7 +11,7 @@ import pytest
 from devenv import doctor
 from devenv.docker import ContainerState, EngineDetails, EngineInfo, LocalImage, ResourceInfo
 from devenv.doctor import Context, Finding
-from devenv.doctor_probes import Completed, Probes, TlsAnswer
+from devenv.doctor.probes import Completed, Probes, TlsAnswer
 from devenv.errors import DevenvError
 from devenv.paths import paths
 
@@ -49,7 +49,7 @@ def make_ctx(profile: str | Path = "default", user_config: dict | None = None, *
 
 def run(check_id: str, ctx: Context) -> Finding:
     doctor.all_checks()
-    return doctor._run_one(doctor.REGISTRY[check_id], ctx)
+    return doctor.core._run_one(doctor.REGISTRY[check_id], ctx)
 
 
 def engine(**kw: Any) -> dict[str, Any]:
@@ -261,7 +261,7 @@ def test_windows_autocrlf_all_states() -> None:
 
 
 def test_crlf_scripts_finds_windows_line_endings(tmp_path: Path) -> None:
-    from devenv.doctor_probes import crlf_scripts
+    from devenv.doctor.probes import crlf_scripts
 
     (tmp_path / "hadoop" / "bin").mkdir(parents=True)
     (tmp_path / "hadoop" / "entrypoint.sh").write_bytes(b"#!/bin/sh\r\necho hi\r\n")
@@ -343,10 +343,29 @@ def test_net_tls_ok_when_devenvs_ca_configuration_covers_interception() -> None:
 
 
 def test_net_tls_fails_when_only_the_environment_trusts_the_interceptor() -> None:
-    answers = {(): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate"), ("/etc/ssl/corp.pem",): TlsAnswer(True, "Corp Proxy CA")}
-    f = run("net.tls", make_ctx(env=lambda: {"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
+    # [tls] ca_certificates lists a CA, so devenv.sources ignores the environment's CA variables
+    user = {"tls": {"ca_certificates": ["/etc/other-root.pem"]}}
+    answers = {(): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate"), ("/etc/ssl/corp.pem",): TlsAnswer(True, "Corp Proxy CA"),
+               ("/etc/other-root.pem",): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate")}
+    f = run("net.tls", make_ctx(user_config=user, env=lambda: {"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
     assert state_msg(f) == ("fail", "maven (maven.test) is intercepted: its certificate from 'Corp Proxy CA' is trusted through REQUESTS_CA_BUNDLE=/etc/ssl/corp.pem, but devenv's CA configuration does not cover it, so downloads in image builds fail")
     assert f.fix == f"add \"/etc/ssl/corp.pem\" to [tls] ca_certificates in {paths().user_config}"
+
+
+def test_net_tls_ok_when_the_environment_ca_is_devenvs_configuration() -> None:
+    # without [tls] ca_certificates, devenv.sources takes the environment's CA files into builds: doctor says so
+    answers = {(): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate"), ("/etc/ssl/corp.pem",): TlsAnswer(True, "Corp Proxy CA")}
+    f = run("net.tls", make_ctx(env=lambda: {"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
+    assert state_msg(f) == ("ok", "maven (maven.test) is intercepted: its certificate from 'Corp Proxy CA' is not in the default store, and devenv's CA configuration (REQUESTS_CA_BUNDLE) covers it")
+
+
+def test_net_proxy_says_where_the_hosts_proxy_came_from() -> None:
+    details = dataclasses.replace(DETAILS, https_proxy="http://b:2")
+    user = {"proxy": {"https": "http://a:1"}}
+    f = run("net.proxy", make_ctx(user_config=user, env=lambda: {"HTTPS_PROXY": "http://env:3"}, engine_info=lambda: ENGINE, engine_details=lambda: details))
+    assert (f.state, f.found) == ("warn", "host http://a:1 (from user config), engine http://b:2")
+    f = run("net.proxy", make_ctx(env=lambda: {"HTTPS_PROXY": "http://env:3"}, engine_info=lambda: ENGINE, engine_details=lambda: details))
+    assert f.found == "host http://env:3 (from HTTPS_PROXY), engine http://b:2"
 
 
 def test_net_tls_fails_when_nothing_trusts_it_or_a_ca_file_is_missing() -> None:

@@ -91,7 +91,7 @@ def test_summary_exit_codes_and_strict() -> None:
 # --- the command, in-process, with every probe faked -----------------------------------------------
 
 def _everything_fine(**over: Any):
-    from devenv.doctor_probes import Completed, TlsAnswer
+    from devenv.doctor.probes import Completed, TlsAnswer
 
     kw: dict[str, Any] = dict(
         engine_info=lambda: ENGINE, engine_details=lambda: DETAILS, compose_version=lambda: "2.26.1", buildx_version=lambda: "v0.13.1",
@@ -210,7 +210,7 @@ def test_fix_with_nothing_to_fix(cli, probes) -> None:
 # --- the real probes that need no engine ------------------------------------------------------------
 
 def test_bind_port_sees_a_busy_port() -> None:
-    from devenv.doctor_probes import bind_port
+    from devenv.doctor.probes import bind_port
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,7 +223,7 @@ def test_bind_port_sees_a_busy_port() -> None:
 def test_run_command_reports_absent_tools_and_hangs() -> None:
     import sys
 
-    from devenv.doctor_probes import run_command
+    from devenv.doctor.probes import run_command
 
     assert run_command(["devenv-no-such-tool-xyz"]) is None
     done = run_command([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr)"])
@@ -234,7 +234,7 @@ def test_run_command_reports_absent_tools_and_hangs() -> None:
 
 
 def test_disk_free_walks_up_to_an_existing_parent(tmp_path) -> None:
-    from devenv.doctor_probes import disk_free
+    from devenv.doctor.probes import disk_free
 
     free = disk_free(str(tmp_path / "not" / "yet"))
     assert isinstance(free, int) and free > 0

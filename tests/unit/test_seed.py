@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from devenv import docker, profile, seed, tpch, tpch_load
+from devenv import docker, profile, seed
+from devenv.seed import tpch, tpch_load
 from devenv.errors import DevenvError, UsageError
 
 COUNTS = {"customer": 1500, "lineitem": 60175, "nation": 25, "orders": 15000, "part": 2000, "partsupp": 8000,
@@ -327,3 +328,24 @@ def test_cli_json_is_a_stream_of_events(tmp_path: Path, fake: FakeCluster, cli) 
 def test_cli_rejects_a_bad_scale(cli) -> None:
     r = cli("seed", "--tpch-scale", "0")
     assert r.code == 2 and "must be > 0 and <= 100, got 0" in r.err
+
+
+def test_seed_after_up_when_asked_or_on_the_start_that_created_the_cluster(tmp_path: Path) -> None:
+    plain = profile.load_profile(make_profile(tmp_path))
+    eager = profile.load_profile(make_profile(tmp_path / "eager", PROFILE.replace('extends = "default"\n', 'extends = "default"\nseed_on_first_start = true\n')))
+    assert seed.should_seed_after_up(plain, requested=True, created=False) is True
+    assert seed.should_seed_after_up(plain, requested=False, created=True) is False
+    assert seed.should_seed_after_up(eager, requested=False, created=True) is True
+    assert seed.should_seed_after_up(eager, requested=False, created=False) is False
+
+
+def test_first_start_is_true_until_the_cluster_has_state() -> None:
+    from devenv.cluster import Cluster
+
+    p = profile.resolve("default")
+    assert seed.first_start(p, "fresh-one") is True
+    c = Cluster("fresh-one")
+    c.dir.mkdir(parents=True, exist_ok=True)
+    c.state_file.write_text(json.dumps({"profile": "default"}), encoding="utf-8")
+    assert seed.first_start(p, "fresh-one") is False
+    assert seed.first_start(p, None) is True  # the profile's own name has no state

@@ -93,3 +93,20 @@ The following files have been resolved:
         ("org.x:b:test-jar:tests:2", "org/x/b/2/b-2-tests.jar", "b-2-tests.jar"),
         ("org.x:c:tar.gz:bin:3", "org/x/c/3/c-3-bin.tar.gz", "c-3-bin.tar.gz"),
     ]
+
+
+def test_proxies_say_where_each_value_came_from() -> None:
+    env = {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:2", "NO_PROXY": "localhost"}
+    got = sources.proxies({"proxy": {"http": "http://corp:8080"}}, env)
+    assert got == {"https": sources.Setting("http://lower:2", "https_proxy"), "no": sources.Setting("localhost", "NO_PROXY"),
+                   "http": sources.Setting("http://corp:8080", "user config")}
+
+
+def test_ca_search_reports_missing_listed_files_instead_of_raising(tmp_path: Path) -> None:
+    corp = tmp_path / "corp.pem"
+    corp.write_text(PEM.format(n=1))
+    found, missing = sources.ca_search({"tls": {"ca_certificates": [str(corp), str(tmp_path / "nope.pem")]}}, {"SSL_CERT_FILE": str(corp)})
+    assert [(f.path, f.origin) for f in found] == [(corp, "user config")]
+    assert missing == [tmp_path / "nope.pem"]
+    found, missing = sources.ca_search({}, {"SSL_CERT_FILE": str(corp), "PIP_CERT": str(tmp_path / "nope.pem")})
+    assert ([(f.path, f.origin) for f in found], missing) == ([(corp, "SSL_CERT_FILE")], [])

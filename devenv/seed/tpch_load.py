@@ -5,12 +5,14 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any, Callable
 
-from devenv import docker, tpch
+from devenv import docker
+from devenv.seed import tpch
+from devenv.seed.site import TMP, run_sql, split_sql
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
     from devenv.context import Context
-    from devenv.seed import Site
+    from devenv.seed.site import Site
 
 
 def generator_wheel(ctx: "Context"):
@@ -26,8 +28,6 @@ def generator_wheel(ctx: "Context"):
 
 def load(site: "Site", ctx: "Context", scale: float, fmt: str, phase: Callable[[str], None]) -> dict[str, Any]:
     """Generate, load and verify TPC-H at `scale` in `fmt`; returns the location and the rows per table."""
-    from devenv.seed import TMP, run_sql, split_sql
-
     wheel = generator_wheel(ctx)
     phase(f"generating TPC-H scale {scale:g} ({fmt}) with {tpch.GENERATOR}")
     site.put(wheel, "tpchgen.whl")

@@ -8,19 +8,8 @@ from __future__ import annotations
 
 import re
 
-from devenv.doctor import Context, Finding, check, fail, ok, skip, warn
-
-# Python 3 of the Debian/Ubuntu releases the images start from (the cluster's PySpark workers).
-DISTRO_PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13", "focal": "3.8", "jammy": "3.10", "noble": "3.12"}
-# The oldest Python each Spark line supports (Spark's docs, "Python Version Supported").
-SPARK_MIN_PYTHON = {"3.5": (3, 8), "4.0": (3, 9), "4.1": (3, 10)}
-# The Scala the Spark line's PyPI/binary distribution is built for, when the profile pins none.
-SPARK_SCALA = {"3.5": "2.12", "4.0": "2.13", "4.1": "2.13"}
-
-
-def line(v: str) -> str:
-    """'4.1.1' -> '4.1'."""
-    return ".".join(v.split(".")[:2])
+from devenv import compat
+from devenv.doctor.model import Context, Finding, check, fail, ok, skip, warn
 
 
 def _tool(ctx: Context, argv: list[str]) -> str | None:
@@ -62,7 +51,7 @@ def parity_java(ctx: Context) -> Finding:
 
 def cluster_python(ctx: Context) -> str | None:
     base = ctx.profile.images.get("base", "")
-    return next((py for name, py in DISTRO_PYTHON.items() if name in base), None)
+    return next((py for name, py in compat.DISTRO_PYTHON.items() if name in base), None)
 
 
 @check("parity.python", "host Python against the cluster's PySpark workers")
@@ -76,11 +65,11 @@ def parity_python(ctx: Context) -> Finding:
         return warn(f"could not read the Python version from {out.strip()!r}", fix="check `python3 --version`")
     host = (int(m.group(1)), int(m.group(2)))
     found = f"Python {m.group(0)}"
-    minimum = SPARK_MIN_PYTHON.get(line(spark), (3, 8))
+    minimum = compat.SPARK_MIN_PYTHON.get(compat.line_of(spark), (3, 8))
     cluster = cluster_python(ctx)
     required = f"Python {cluster or '>= ' + '.'.join(map(str, minimum))} (Spark {spark} workers)"
     if host < minimum:
-        return fail(f"Spark {line(spark)} needs Python {'.'.join(map(str, minimum))} or later; the host has {m.group(0)}",
+        return fail(f"Spark {compat.line_of(spark)} needs Python {'.'.join(map(str, minimum))} or later; the host has {m.group(0)}",
                     found=found, required=required, fix=f"install Python {cluster or '.'.join(map(str, minimum))} and use it for PySpark")
     if cluster and f"{host[0]}.{host[1]}" != cluster:
         return warn(f"host Python {host[0]}.{host[1]}, cluster Python {cluster}: a PySpark driver here with workers in the cluster "
@@ -106,7 +95,7 @@ def parity_pyspark(ctx: Context) -> Finding:
     fix = f"pip install 'pyspark=={spark}'"
     if have == spark:
         return ok(f"pyspark {have} matches Spark {spark}", found=found, required=required)
-    if line(have) != line(spark):
+    if compat.line_of(have) != compat.line_of(spark):
         return fail(f"pyspark {have} on the host against Spark {spark} in the cluster: the py4j gateway protocol and Spark Connect "
                     "differ between lines, so sessions fail to connect, and pickled UDFs and Arrow batches fail to load",
                     found=found, required=required, fix=fix)
@@ -117,7 +106,7 @@ def parity_pyspark(ctx: Context) -> Finding:
 @check("parity.scala", "host Scala against the Scala Spark is built for")
 def parity_scala(ctx: Context) -> Finding:
     versions = ctx.profile.versions
-    pin = versions.get("scala") or SPARK_SCALA.get(line(versions["spark"]), "2.13")
+    pin = versions.get("scala") or compat.SPARK_SCALA.get(compat.line_of(versions["spark"]), "2.13")
     out = _tool(ctx, ["scala", "-version"])
     if out is None:
         return skip("scala is not installed on this machine")
@@ -151,10 +140,10 @@ def _cli_parity(ctx: Context, tool: str, component: str, argv: list[str], patter
     found, required = f"{component} {have}", f"{component} {pin}"
     if pin is None or have == pin:
         return ok(f"host {tool} {have} matches the cluster's {component.capitalize()} {pin or have}", found=found, required=required)
-    if line(have) != line(pin):
+    if compat.line_of(have) != compat.line_of(pin):
         return warn(f"host {tool} {have}, cluster {component.capitalize()} {pin}: {breaks}", found=found, required=required,
                     fix=f"install {component.capitalize()} {pin} on the host, or run the command in the cluster (devenv shell)")
-    return ok(f"host {tool} {have} is on the cluster's {component.capitalize()} {line(pin)} line (pin {pin})", found=found, required=required)
+    return ok(f"host {tool} {have} is on the cluster's {component.capitalize()} {compat.line_of(pin)} line (pin {pin})", found=found, required=required)
 
 
 @check("parity.hadoop-cli", "host hadoop command against the cluster's Hadoop")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from devenv import compat
 from devenv.lock import Artifact
 
 GENERATOR = "tpchgen-cli==4.0.0"
@@ -22,13 +23,12 @@ DATABASE = "tpch"
 ROOT = "/seed/tpch"
 
 _WHEEL = "tpchgen_cli-4.0.0-py3-none-manylinux_2_17_{arch}.manylinux2014_{arch}.whl"
-WHEELS = {  # Docker's architecture name -> the pinned wheel (size, sha256)
+WHEELS = {  # the kernel's architecture name (compat.kernel_arch) -> the pinned wheel (size, sha256)
     "x86_64": Artifact("seed", "pypi", GENERATOR, _WHEEL.format(arch="x86_64"), 3911267,
                        "19ee231140c9e8cc4caf981cc166186c638e11a33744e3d32cff5bd7f2ba44a2"),
     "aarch64": Artifact("seed", "pypi", GENERATOR, _WHEEL.format(arch="aarch64"), 3741701,
                         "ef02a06ad5e17448acf64979fbdf8fa484133df863e2749516a4dc29c55df00b"),
 }
-ARCH_ALIASES = {"amd64": "x86_64", "x86-64": "x86_64", "arm64": "aarch64", "arm64v8": "aarch64"}
 BINARY = "tpchgen_cli-4.0.0.data/scripts/tpchgen-cli"
 
 # The column types tpchgen-cli writes (Parquet: int64 keys, decimal(15,2), date32, strings).
@@ -68,7 +68,7 @@ WHERE l_shipdate >= date '1994-01-01' AND l_shipdate < date '1995-01-01'
 
 def wheel_for(architecture: str) -> Artifact:
     """The pinned generator wheel for the engine's architecture (`docker info`)."""
-    arch = ARCH_ALIASES.get(architecture.lower(), architecture.lower())
+    arch = compat.kernel_arch(architecture)
     if arch not in WHEELS:
         from devenv.errors import DevenvError
 

@@ -1,10 +1,10 @@
-"""`devenv doctor`: named checks of the workstation, the engine and a running cluster.
+"""The doctor's model: findings, the check registry, and the Context checks read.
 
-A check is a function `fn(ctx) -> Finding` registered with a stable id and a
-category. It asks the world only through `ctx.probes` (see `doctor_probes`),
-so unit tests hand it fakes. `run_checks` runs the selected checks at once,
-each against its own deadline; a check that overruns or raises is reported as
-`error` rather than taking the run down.
+A check is a function `fn(ctx) -> Finding` registered with `@check(id, title)`
+under a stable id; its category is the id's first part. It asks the world only
+through `ctx.probes` (see `devenv.doctor.probes`), so unit tests hand it fakes.
+This module imports no check: `devenv.doctor.checks` imports the category
+modules, and the runner (`devenv.doctor.core`) imports `checks`.
 
 The threads are daemon threads, not a ThreadPoolExecutor: the executor's
 workers are joined when the interpreter exits, so one hung probe would hold
@@ -13,25 +13,18 @@ workers are joined when the interpreter exits, so one hung probe would hold
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from devenv.errors import DevenvError, UsageError
+from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
-    from devenv.doctor_probes import Probes
+    from devenv.doctor.probes import Probes
     from devenv.paths import Paths
     from devenv.profile import Profile
 
-log = logging.getLogger("devenv.doctor")
-
-SCHEMA = 1
-STATES = ("ok", "warn", "fail", "skip", "error")
 CATEGORIES = {
     "profile": "Profile",
     "engine": "Docker engine",
@@ -114,32 +107,6 @@ def check(id: str, title: str, *, timeout: float = DEFAULT_TIMEOUT) -> Callable[
     return register
 
 
-def all_checks() -> list[Check]:
-    """Every check, grouped by category in display order."""
-    from devenv import doctor_checks, doctor_cluster, doctor_net, doctor_parity  # noqa: F401  (they register)
-
-    order = list(CATEGORIES)
-    return sorted(REGISTRY.values(), key=lambda c: order.index(c.category))
-
-
-def select(ids: Sequence[str]) -> list[Check]:
-    """The checks named by `--check` (an id, or a category for all its checks), in display order."""
-    checks = all_checks()
-    if not ids:
-        return checks
-    chosen: set[str] = set()
-    for wanted in ids:
-        hit = [c.id for c in checks if c.id == wanted or c.category == wanted]
-        if not hit:
-            import difflib
-
-            close = difflib.get_close_matches(wanted, [c.id for c in checks], n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise UsageError(f"no check named {wanted!r}", hint=f"{hint}see devenv doctor --list-checks")
-        chosen.update(hit)
-    return [c for c in checks if c.id in chosen]
-
-
 # --- the context checks share ------------------------------------------------
 
 class Context:
@@ -176,6 +143,16 @@ class Context:
         if self._profile is None:
             raise Skip("the profile could not be read (see profile.valid)")
         return self._profile
+
+    @property
+    def profile_name(self) -> str | None:
+        """The profile's name, or None when it could not be read."""
+        return self._profile.name if self._profile is not None else None
+
+    def forget(self) -> None:
+        """Drop every memoised probe answer (after `--fix` changed the world)."""
+        with self._guard:
+            self._memo.clear()
 
     def engine(self) -> Any:
         """The engine's info, or Skip when it does not answer (engine.reachable says why)."""
@@ -219,38 +196,6 @@ class Context:
         raise Skip(f"no cluster of profile {name!r} is running (running: {', '.join(sorted(by_name))}); devenv up starts one")
 
 
-# --- running ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Result:
-    check: Check
-    finding: Finding
-    seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        f = self.finding
-        return {
-            "id": self.check.id, "category": self.check.category, "title": self.check.title,
-            "state": f.state, "message": f.message, "found": f.found, "required": f.required,
-            "fix": f.fix, "safe_fix": f.safe_fix.description if f.safe_fix else None,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-def _run_one(c: Check, ctx: Context) -> Finding:
-    try:
-        return c.fn(ctx)
-    except Skip as e:
-        return skip(str(e))
-    except TimeoutError as e:
-        return Finding("error", f"timed out: {e}", fix=f"run it alone with -v (devenv doctor --check {c.id})")
-    except DevenvError as e:
-        return Finding("error", f"{c.id} could not run: {e.message}", fix=e.hint or "")
-    except Exception as e:  # a bug in a check must not hide the others
-        log.exception("check %s", c.id)
-        return Finding("error", f"{c.id} could not run: {type(e).__name__}: {e}", fix="this is a bug in devenv; the traceback is in the debug log")
-
-
 def submit(fn: Callable[[], Any], name: str = "doctor") -> "Future[Any]":
     """Run `fn` in a daemon thread; the Future holds its result or exception."""
     fut: Future[Any] = Future()
@@ -269,35 +214,3 @@ def parallel(*fns: Callable[[], Any]) -> list[Any]:
     """Call `fns` at once and return their results in order (the first exception is raised)."""
     return [f.result() for f in [submit(fn) for fn in fns]]
 
-
-def run_checks(checks: Sequence[Check], ctx: Context) -> list[Result]:
-    """Run `checks` concurrently, each bounded by its own timeout; results in the order given."""
-    if not checks:
-        return []
-    start = time.perf_counter()
-    futures = [(c, submit(lambda c=c: (_run_one(c, ctx), time.perf_counter()), f"doctor-{c.id}")) for c in checks]
-    results = []
-    for c, fut in futures:
-        try:
-            finding, end = fut.result(timeout=max(0.0, c.timeout - (time.perf_counter() - start)))
-        except FutureTimeout:
-            finding, end = Finding("error", f"timed out after {c.timeout:g} s", fix="run it alone with -v (devenv doctor --check " + c.id + "); the debug log shows where it waited"), time.perf_counter()
-        results.append(Result(c, finding, end - start))
-        log.debug("check %s: %s %s (%.3f s)", c.id, finding.state, finding.message, end - start)
-    return results
-
-
-def summary(results: Sequence[Result], *, strict: bool) -> dict[str, Any]:
-    counts = {s: sum(r.finding.state == s for r in results) for s in STATES}
-    failing = counts["fail"] + (counts["warn"] + counts["error"] if strict else 0)
-    return {**counts, "strict": strict, "exit_code": 1 if failing else 0}
-
-
-def to_json(results: Sequence[Result], *, profile: str | None, strict: bool, seconds: float) -> dict[str, Any]:
-    """The `--json` document; `schema` changes only when a field changes meaning or goes away."""
-    return {
-        "schema": SCHEMA,
-        "profile": profile,
-        "checks": [r.to_dict() for r in results],
-        "summary": {**summary(results, strict=strict), "seconds": round(seconds, 3)},
-    }

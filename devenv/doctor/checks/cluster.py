@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from devenv.doctor import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
+from devenv.doctor.model import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
 
 CLUSTER_TIMEOUT = 10.0
 # service whose container answers for a component, the command, and how to read its answer

@@ -2,19 +2,19 @@
 
 The sources are found at run time, never written here: the user config's
 `[sources]`, else the profile's, else pip's configured or built-in index and
-the repository in the super POM of the Maven on PATH.
+the repository in the super POM of the Maven on PATH. Proxy and CA settings
+are `devenv.sources`' answer (with where each came from), never derived here.
 """
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from devenv.doctor import Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
-
-CA_VARS = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
+from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
+from devenv.sources import CaFile, Setting, ca_search, env_ca_files
+from devenv.sources import proxies as proxy_settings
 
 
 @dataclass(frozen=True)
@@ -53,20 +53,13 @@ def _sources(ctx: Context) -> list[Source]:
 
 
 def proxies(ctx: Context) -> dict[str, str]:
-    """The host's proxies: the user config's [proxy], else the environment ({'https': ..., 'http': ..., 'no': ...})."""
-    cfg = ctx.user_config.get("proxy", {})
-    if cfg:
-        out = {k: cfg[k] for k in ("http", "https") if cfg.get(k)}
-        if cfg.get("no_proxy"):
-            out["no"] = cfg["no_proxy"]
-        return out
-    env = ctx.probes.env()
-    out = {}
-    for k in ("http", "https", "no"):
-        v = env.get(f"{k}_proxy") or env.get(f"{k.upper()}_PROXY")
-        if v:
-            out[k] = v
-    return out
+    """The host's proxies as devenv passes them on ({'https': ..., 'http': ..., 'no': ...}); see `host_proxies`."""
+    return {k: v.value for k, v in host_proxies(ctx).items()}
+
+
+def host_proxies(ctx: Context) -> dict[str, Setting]:
+    """`devenv.sources.proxies` for this run's user config and environment: each value with where it came from."""
+    return proxy_settings(ctx.user_config, ctx.probes.env())
 
 
 def _proxy_for(ctx: Context, url: str) -> str | None:
@@ -119,16 +112,15 @@ def net_tls(ctx: Context) -> Finding:
     if not targets:
         return skip("no https artifact source to check")
     cfg_path = _user_config_path(ctx)
-    listed = [os.path.expanduser(str(c)) for c in ctx.user_config.get("tls", {}).get("ca_certificates", [])]
-    missing = [c for c in listed if not ctx.probes.is_file(c)]
-    devenv_cas = [c for c in listed if c not in missing]
     env = ctx.probes.env()
-    env_cas = [(v, env[v]) for v in CA_VARS if env.get(v) and ctx.probes.is_file(env[v])]
+    trusted, missing = ca_search(ctx.user_config, env, ctx.probes.is_file)
+    devenv_cas = [str(f.path) for f in trusted]
+    env_cas = [(f.origin, str(f.path)) for f in env_ca_files(env, ctx.probes.is_file) if str(f.path) not in devenv_cas]
     findings: list[Finding] = []
     if missing:
-        findings.append(fail(f"[tls] ca_certificates names {', '.join(missing)}, which does not exist", found="missing CA file",
+        findings.append(fail(f"[tls] ca_certificates names {', '.join(map(str, missing))}, which does not exist", found="missing CA file",
                              required="existing PEM files", fix=f"fix the paths in [tls] ca_certificates in {cfg_path}"))
-    findings += parallel(*[lambda h=h, p=p, s=s: _tls_one(ctx, h, p, s, devenv_cas, env_cas, cfg_path) for (h, p), s in targets.items()])
+    findings += parallel(*[lambda h=h, p=p, s=s: _tls_one(ctx, h, p, s, trusted, env_cas, cfg_path) for (h, p), s in targets.items()])
     state = worst(findings)
     if all(f.state == "skip" for f in findings):
         return skip("; ".join(f.message for f in findings))
@@ -137,7 +129,11 @@ def net_tls(ctx: Context) -> Finding:
                    fix="; ".join(dict.fromkeys(f.fix for f in findings if f.fix and f.state == state)))
 
 
-def _tls_one(ctx: Context, host: str, port: int, s: Source, devenv_cas: list[str], env_cas: list[tuple[str, str]], cfg_path: str) -> Finding:
+def _origins(cas: list[CaFile]) -> str:
+    return ", ".join(dict.fromkeys("[tls] ca_certificates" if f.origin == "user config" else f.origin for f in cas))
+
+
+def _tls_one(ctx: Context, host: str, port: int, s: Source, trusted: list[CaFile], env_cas: list[tuple[str, str]], cfg_path: str) -> Finding:
     proxy = _proxy_for(ctx, s.url)
     first = ctx.probes.tls_handshake(host, port, [], proxy)
     if not first.connected:
@@ -146,9 +142,9 @@ def _tls_one(ctx: Context, host: str, port: int, s: Source, devenv_cas: list[str
     if first.verified:
         return ok(f"{where} presents a certificate from {first.issuer!r}, trusted by the default store", found=f"{host}: {first.issuer}")
     found = f"{host}: {first.issuer} (not in the default store)"
-    if devenv_cas and ctx.probes.tls_handshake(host, port, devenv_cas, proxy).verified:
+    if trusted and ctx.probes.tls_handshake(host, port, [str(f.path) for f in trusted], proxy).verified:
         return ok(f"{where} is intercepted: its certificate from {first.issuer!r} is not in the default store, "
-                  "and devenv's CA configuration ([tls] ca_certificates) covers it", found=found)
+                  f"and devenv's CA configuration ({_origins(trusted)}) covers it", found=found)
     for var, ca in env_cas:
         if ctx.probes.tls_handshake(host, port, [ca], proxy).verified:
             return fail(f"{where} is intercepted: its certificate from {first.issuer!r} is trusted through {var}={ca}, "
@@ -160,12 +156,14 @@ def _tls_one(ctx: Context, host: str, port: int, s: Source, devenv_cas: list[str
 
 @check("net.proxy", "proxy settings agree between the host and the engine")
 def net_proxy(ctx: Context) -> Finding:
-    host = proxies(ctx)
+    settings = host_proxies(ctx)
+    host = {k: v.value for k, v in settings.items()}
     details = ctx.engine_details()
     engine = {k: v for k, v in (("http", details.http_proxy), ("https", details.https_proxy)) if v}
     shown_host = host.get("https") or host.get("http") or "none"
     shown_engine = engine.get("https") or engine.get("http") or "none"
-    found = f"host {shown_host}, engine {shown_engine}"
+    origin = next((settings[k].origin for k in ("https", "http") if k in settings), "")
+    found = f"host {shown_host}" + (f" (from {origin})" if origin else "") + f", engine {shown_engine}"
     engine_fix = ("give the engine the same proxy (Docker Desktop: Settings > Resources > Proxies; Linux: "
                   "Environment=HTTPS_PROXY=... in a systemd drop-in for docker.service)")
     if not host and not engine:

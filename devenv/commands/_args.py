@@ -1,0 +1,28 @@
+"""Argument helpers every command shares: which cluster `--name` means, and which container serves a service."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def resolve_name(args: argparse.Namespace) -> str:
+    """--name, else the selected profile's name (without validating the whole profile twice)."""
+    if getattr(args, "name", None):
+        return args.name
+    from devenv import profile as prof
+
+    return prof.load_profile(prof.select(args.profile)[0]).name
+
+
+def container_of(args: argparse.Namespace, service: str) -> str:
+    """The running container of `service` in the cluster `args` names; a located error when there is none."""
+    from devenv import cluster, docker
+    from devenv.errors import DevenvError
+
+    c = cluster.Cluster(resolve_name(args))
+    conts = {ci.service: ci for ci in docker.containers(c.name)}
+    if service not in conts:
+        raise DevenvError(f"cluster {c.name!r} has no service {service!r}", hint=f"services: {', '.join(sorted(conts)) or 'none (run devenv up)'}")
+    if conts[service].state != "running":
+        raise DevenvError(f"{service} is {conts[service].state}", hint=f"start it: devenv restart {service}; why it stopped: devenv logs {service}")
+    return conts[service].name
