@@ -20,6 +20,8 @@ class Context:
     profile: "Profile"
     user_config: dict[str, Any]
     ui: "Ui"
+    # (lock file, its mtime and size) -> the checked lock: read once per process unless the file changes
+    _lock_memo: "tuple[tuple[Path, int, int], Lock] | None" = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, ref: str | None, ui: "Ui") -> "Context":
@@ -56,9 +58,8 @@ class Context:
         lock of its own: the artifacts are the same.
         """
         from devenv import lock as lk
-        from devenv import resolve
 
-        digest = resolve.digest_for(self.profile)
+        digest = self.inputs_digest
         for label in self.profile.chain:
             candidate = lk.lock_path(Path(label))
             if candidate.is_file():
@@ -71,19 +72,34 @@ class Context:
                 return candidate
         return self.lock_path
 
-    def lock(self) -> "Lock":
-        """The profile's lock, refusing a stale one (versions or recipes changed since it was made)."""
-        from devenv import lock as lk
+    @cached_property
+    def inputs_digest(self) -> str:
+        """The digest a lock for this profile must carry (versions and image recipes)."""
         from devenv import resolve
 
-        lock = lk.read(self.lock_source())
-        if lock.inputs != resolve.digest_for(self.profile):
+        return resolve.digest_for(self.profile)
+
+    def lock(self) -> "Lock":
+        """The profile's lock, refusing a stale one (versions or recipes changed since it was made); cached."""
+        from devenv import lock as lk
+
+        source = self.lock_source()
+        try:
+            st = source.stat()
+            key = (source, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = (source, -1, -1)
+        if self._lock_memo is not None and self._lock_memo[0] == key:
+            return self._lock_memo[1]
+        lock = lk.read(source)
+        if lock.inputs != self.inputs_digest:
             changed = [f"{k}: lock {lock.versions.get(k)!r}, profile {v!r}" for k, v in self.profile.versions.items() if lock.versions.get(k) != v]
             raise DevenvError(
                 f"the lock {self.lock_path} is out of date for profile {self.profile.name!r}",
                 details=changed or ["the image recipes (images/*/pom.xml) changed since it was made"],
                 hint=f"regenerate it: devenv lock {self.profile.name}",
             )
+        self._lock_memo = (key, lock)
         return lock
 
     def fetch(self, lock: "Lock", *, offline: bool = False):

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from devenv.doctor import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
+from devenv import labels
 from devenv.errors import DevenvError
 
 MIN_ENGINE = (20, 10)
@@ -161,7 +162,7 @@ def host_arch(ctx: Context) -> Finding:
         refs += [images[k] for k in ("base", "db_base") if images.get(k)]
     except Skip:
         pass
-    refs += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get("devenv.managed") == "true"]
+    refs += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get(labels.MANAGED) == "true"]
     checked = 0
     for ref in dict.fromkeys(refs):
         img = ctx.image(ref)
@@ -181,7 +182,7 @@ def host_arch(ctx: Context) -> Finding:
 def ports_free(ctx: Context) -> Finding:
     from devenv import services
 
-    ports = services.ports(ctx.profile.data)
+    ports = services.ports(ctx.profile)
     busy_devenv, busy_other = [], []
     published: dict[int, tuple[str, str]] | None = None
     for p in ports:
@@ -190,7 +191,7 @@ def ports_free(ctx: Context) -> Finding:
             continue
         if published is None:
             try:
-                published = {port: (c.labels.get("devenv.cluster", "?"), c.name) for c in ctx.containers() for port in c.host_ports}
+                published = {port: (c.labels.get(labels.CLUSTER, "?"), c.name) for c in ctx.containers() for port in c.host_ports}
             except Skip:
                 published = {}
         what = f"{p.host} ({p.service} {p.name})"
@@ -221,7 +222,7 @@ def test_container(ctx: Context) -> Finding:
         candidates.append(ctx.profile.images["base"])
     except Skip:
         pass
-    candidates += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get("devenv.managed") == "true"]
+    candidates += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get(labels.MANAGED) == "true"]
     image = next((r for r in candidates if ctx.image(r) is not None), None)
     if image is None:
         return skip("no image to test with is here yet, and doctor never pulls (devenv build fetches the base image)")

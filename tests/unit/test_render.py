@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import struct
@@ -14,15 +15,17 @@ from devenv import compose, profile, readiness, render, services
 
 
 def data(**over):
-    d = profile.resolve("default").to_dict()
+    """The default profile with some sections changed (a typed Profile, as the renderers take)."""
+    p = profile.resolve("default")
+    d = p.to_dict()
     for k, v in over.items():
         d[k] = {**d[k], **v}
-    return d
+    return dataclasses.replace(p, data=d)
 
 
 def test_overrides_win_over_devenv_defaults() -> None:
     d = data(config={"yarn-site": {"yarn.scheduler.minimum-allocation-mb": 512}, "core-site": {"fs.trash.interval": 60}})
-    files = render.hadoop_files(d)
+    files = render.hadoop_files(d, services.ports(d))
     assert files["yarn-site"]["yarn.scheduler.minimum-allocation-mb"] == 512
     assert files["core-site"]["fs.trash.interval"] == 60
     assert files["core-site"]["fs.defaultFS"] == "hdfs://devenv"
@@ -30,15 +33,15 @@ def test_overrides_win_over_devenv_defaults() -> None:
 
 def test_capacity_scheduler_queues_from_profile() -> None:
     d = data(config={"capacity-scheduler": {"yarn.scheduler.capacity.root.queues": "default,etl", "yarn.scheduler.capacity.root.etl.capacity": 40, "yarn.scheduler.capacity.root.default.capacity": 60}})
-    cap = render.hadoop_files(d)["capacity-scheduler"]
+    cap = render.hadoop_files(d, services.ports(d))["capacity-scheduler"]
     assert cap["yarn.scheduler.capacity.root.queues"] == "default,etl"
     assert cap["yarn.scheduler.capacity.root.default.capacity"] == 60
 
 
 def test_host_config_points_the_logical_name_at_published_ports() -> None:
     d = data(network={"bind": "127.0.0.1", "port_base": 20000})
-    inside = render.hadoop_files(d)["hdfs-site"]
-    host = render.hadoop_files(d, host=True)["hdfs-site"]
+    inside = render.hadoop_files(d, services.ports(d))["hdfs-site"]
+    host = render.hadoop_files(d, services.ports(d), host=True)["hdfs-site"]
     assert inside["dfs.namenode.rpc-address.devenv.nn1"] == "namenode:8020"
     assert host["dfs.namenode.rpc-address.devenv.nn1"] == "localhost:20000"
     assert host["dfs.client.use.datanode.hostname"] is True and inside["dfs.client.use.datanode.hostname"] is False
@@ -49,10 +52,10 @@ def test_datanodes_listen_on_their_published_ports() -> None:
     ps = services.ports(d)
     dn2 = {p.name: p for p in ps if p.service == "datanode-2"}
     assert dn2["data"].host == dn2["data"].container == 9876
-    hdfs = render.hadoop_files(d, instance="datanode-2")["hdfs-site"]
+    hdfs = render.hadoop_files(d, services.ports(d), instance="datanode-2")["hdfs-site"]
     assert hdfs["dfs.datanode.address"] == "0.0.0.0:9876"
     assert hdfs["dfs.datanode.hostname"] == "localhost"
-    assert render.hadoop_files(d)["hdfs-site"]["dfs.replication"] == 2
+    assert render.hadoop_files(d, services.ports(d))["hdfs-site"]["dfs.replication"] == 2
 
 
 def test_site_xml_escapes() -> None:
