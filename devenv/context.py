@@ -15,13 +15,22 @@ if TYPE_CHECKING:
     from devenv.profile import Profile
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """(mtime, size) of a file, or (-1, -1) when it is missing: enough to see it changed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
 @dataclass
 class Context:
     profile: "Profile"
     user_config: dict[str, Any]
     ui: "Ui"
     # (lock file, its mtime and size) -> the checked lock: read once per process unless the file changes
-    _lock_memo: "tuple[tuple[Path, int, int], Lock] | None" = field(default=None, init=False, repr=False)
+    _lock_memo: "tuple[tuple[Path, tuple[int, ...]], Lock] | None" = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, ref: str | None, ui: "Ui") -> "Context":
@@ -80,17 +89,19 @@ class Context:
         return resolve.digest_for(self.profile)
 
     def lock(self) -> "Lock":
-        """The profile's lock, refusing a stale one (versions or recipes changed since it was made); cached."""
+        """The profile's lock, refusing a stale one (versions or recipes changed since it was made).
+
+        Read once per Context; read again only if the lock file it came from, or the
+        profile's own lock file, changed since (`devenv lock` writes the latter).
+        """
         from devenv import lock as lk
 
+        if self._lock_memo is not None:
+            source, stamp = self._lock_memo[0]
+            if _stamp(source) + _stamp(self.lock_path) == stamp:
+                return self._lock_memo[1]
         source = self.lock_source()
-        try:
-            st = source.stat()
-            key = (source, st.st_mtime_ns, st.st_size)
-        except OSError:
-            key = (source, -1, -1)
-        if self._lock_memo is not None and self._lock_memo[0] == key:
-            return self._lock_memo[1]
+        key = (source, _stamp(source) + _stamp(self.lock_path))
         lock = lk.read(source)
         if lock.inputs != self.inputs_digest:
             changed = [f"{k}: lock {lock.versions.get(k)!r}, profile {v!r}" for k, v in self.profile.versions.items() if lock.versions.get(k) != v]
