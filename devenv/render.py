@@ -52,28 +52,34 @@ def _opens(profile: "Profile") -> str:
 def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
                  instance: str | None = None) -> dict[str, dict[str, Any]]:
     """core-site, hdfs-site, yarn-site, mapred-site, capacity-scheduler for one instance (or the host)."""
-    topo, res = profile.topology, profile.resources
-    inside = not host
-    nn, nn_http = plan.get("namenode", "rpc"), plan.get("namenode", "http")
-    rm, rm_http = plan.get("resourcemanager", "rpc"), plan.get("resourcemanager", "http")
-    nn_addr = nn.hostport(inside)
+    files = {"core-site": _core(), "hdfs-site": _hdfs(profile, plan, host, instance), "yarn-site": _yarn(profile, plan, host, instance),
+             "mapred-site": _mapred(profile), "capacity-scheduler": _capacity()}
+    for name, props in files.items():
+        props.update(profile.config.get(name, {}))
+    return files
 
-    core = {
+
+def _core() -> dict[str, Any]:
+    return {
         "fs.defaultFS": FS,
         "hadoop.tmp.dir": "/data/tmp",
         "hadoop.proxyuser.hadoop.hosts": "*",
         "hadoop.proxyuser.hadoop.groups": "*",
         "fs.trash.interval": 0,
     }
+
+
+def _hdfs(profile: "Profile", plan: PortPlan, host: bool, instance: str | None) -> dict[str, Any]:
+    inside = not host
     hdfs = {
         "dfs.nameservices": NAMESERVICE,
         f"dfs.ha.namenodes.{NAMESERVICE}": "nn1",
-        f"dfs.namenode.rpc-address.{NAMESERVICE}.nn1": nn_addr,
-        f"dfs.namenode.http-address.{NAMESERVICE}.nn1": nn_http.hostport(inside),
+        f"dfs.namenode.rpc-address.{NAMESERVICE}.nn1": plan.get("namenode", "rpc").hostport(inside),
+        f"dfs.namenode.http-address.{NAMESERVICE}.nn1": plan.get("namenode", "http").hostport(inside),
         f"dfs.client.failover.proxy.provider.{NAMESERVICE}": "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider",
         # host clients reach datanodes by the name and port they advertise (published 1:1)
         "dfs.client.use.datanode.hostname": host,
-        "dfs.replication": min(3, topo["datanodes"]),
+        "dfs.replication": min(3, profile.topology["datanodes"]),
         "dfs.namenode.name.dir": "/data/namenode",
         "dfs.datanode.data.dir": "/data/datanode",
         "dfs.namenode.rpc-bind-host": "0.0.0.0",
@@ -95,11 +101,16 @@ def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
             "dfs.datanode.http.address": f"0.0.0.0:{plan.get(instance, 'http').container}",
             "dfs.datanode.ipc.address": f"0.0.0.0:{9867 + 10 * i}",
         })
+    return hdfs
+
+
+def _yarn(profile: "Profile", plan: PortPlan, host: bool, instance: str | None) -> dict[str, Any]:
+    res, inside = profile.resources, not host
     yarn_mb = _mb(res["yarn_memory"])
     yarn = {
         "yarn.resourcemanager.hostname": "resourcemanager",
-        "yarn.resourcemanager.address": rm.hostport(inside),
-        "yarn.resourcemanager.webapp.address": rm_http.hostport(inside),
+        "yarn.resourcemanager.address": plan.get("resourcemanager", "rpc").hostport(inside),
+        "yarn.resourcemanager.webapp.address": plan.get("resourcemanager", "http").hostport(inside),
         "yarn.resourcemanager.bind-host": "0.0.0.0",
         "yarn.nodemanager.bind-host": "0.0.0.0",
         "yarn.nodemanager.aux-services": "mapreduce_shuffle",
@@ -122,7 +133,11 @@ def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
         i = int(instance.rsplit("-", 1)[1]) - 1
         yarn["yarn.nodemanager.webapp.address"] = f"0.0.0.0:{8042 + 10 * i}"
         yarn["yarn.nodemanager.hostname"] = instance
-    mapred = {
+    return yarn
+
+
+def _mapred(profile: "Profile") -> dict[str, Any]:
+    return {
         "mapreduce.framework.name": "yarn",
         "mapreduce.jobhistory.address": "historyserver:10020",
         "mapreduce.jobhistory.webapp.address": "historyserver:19888",
@@ -137,7 +152,10 @@ def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
         "mapreduce.reduce.java.opts": f"-Xmx384m{_opens(profile)}",
         "yarn.app.mapreduce.am.command-opts": f"-Xmx384m{_opens(profile)}",
     }
-    capacity = {
+
+
+def _capacity() -> dict[str, Any]:
+    return {
         "yarn.scheduler.capacity.root.queues": "default",
         "yarn.scheduler.capacity.root.default.capacity": 100,
         "yarn.scheduler.capacity.root.default.maximum-capacity": 100,
@@ -145,10 +163,6 @@ def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
         "yarn.scheduler.capacity.maximum-am-resource-percent": 0.5,
         "yarn.scheduler.capacity.root.default.acl_submit_applications": "*",
     }
-    files = {"core-site": core, "hdfs-site": hdfs, "yarn-site": yarn, "mapred-site": mapred, "capacity-scheduler": capacity}
-    for name, props in files.items():
-        props.update(profile.config.get(name, {}))
-    return files
 
 
 def metastore_uri(plan: PortPlan, *, host: bool = False) -> str:
