@@ -10,10 +10,14 @@ read-only: a config change needs a restart, not a rebuild.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
+from devenv import labels as lb
 from devenv import schema
-from devenv.services import Port, instances
+from devenv.services import SERVICE_IMAGE, PortPlan, instances
+
+if TYPE_CHECKING:
+    from devenv.profile import Profile
 
 HEAP_SHARE = 0.7  # of a container's memory limit, for the JVM heap
 
@@ -22,65 +26,64 @@ def project_name(cluster: str) -> str:
     return f"devenv-{cluster}"
 
 
-def labels(cluster: str, profile: str, **extra: str) -> dict[str, str]:
-    return {"devenv.managed": "true", "devenv.cluster": cluster, "devenv.profile": profile, **extra}
+def labels(cluster: str, profile: str, service: str | None = None) -> dict[str, str]:
+    """devenv's labels for a resource of `cluster` (and of one instance, with `service`)."""
+    out = {lb.MANAGED: "true", lb.CLUSTER: cluster, lb.PROFILE: profile}
+    if service:
+        out[lb.SERVICE] = service
+    return out
 
 
-def _mb(data: Mapping[str, Any], svc: str) -> int:
-    return schema.parse_memory(data["resources"]["memory"][svc]) or 256
+def _mb(prof: "Profile", svc: str) -> int:
+    return schema.parse_memory(prof.resources["memory"][svc]) or 256
 
 
-def render(data: Mapping[str, Any], *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
-           ports: list[Port], secrets_dir: Path) -> dict[str, Any]:
+def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
+           ports: PortPlan, secrets_dir: Path) -> dict[str, Any]:
     """The compose model (written as JSON, which Compose reads as YAML)."""
-    profile = data["name"]
-    yarn_mb = schema.parse_memory(data["resources"]["yarn_memory"]) or 0
+    profile = prof.name
+    yarn_mb = schema.parse_memory(prof.resources["yarn_memory"]) or 0
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
     hadoop_conf = lambda inst: f"{conf_dir / ('hadoop-' + inst if inst.startswith(('datanode-', 'nodemanager-', 'namenode')) else 'hadoop')}:/etc/hadoop/conf:ro"  # noqa: E731
-    for inst, svc in instances(data):
-        mem = _mb(data, svc)
+    for inst, svc in instances(prof):
+        mem = _mb(prof, svc)
         heap = f"{int(mem * HEAP_SHARE)}m"
         limit = mem + (yarn_mb if svc == "nodemanager" else 0)
         vol = f"{inst}-data"
-        volumes[vol] = {"name": f"{project_name(cluster)}-{vol}", "labels": labels(cluster, profile, **{"devenv.service": inst})}
+        volumes[vol] = {"name": f"{project_name(cluster)}-{vol}", "labels": labels(cluster, profile, inst)}
         s: dict[str, Any] = {
             "hostname": inst,
-            "labels": labels(cluster, profile, **{"devenv.service": inst}),
+            "labels": labels(cluster, profile, inst),
             "networks": ["cluster"],
             "mem_limit": f"{limit}m",
             "stop_grace_period": "20s",
             "extra_hosts": ["host.docker.internal:host-gateway"],
             "volumes": [f"{vol}:/data"],
-            "ports": [f"{p.bind}:{p.host}:{p.container}" for p in ports if p.service == inst],
+            "ports": [p.publish for p in ports.of(inst)],
+            "image": tags[SERVICE_IMAGE[svc]],
         }
         env: dict[str, str] = {}
         if svc in ("namenode", "datanode", "resourcemanager", "historyserver"):
-            s["image"] = tags["hadoop"]
             s["command"] = [svc]
             env["HADOOP_HEAPSIZE_MAX"] = heap
             s["volumes"].append(hadoop_conf(inst))
         elif svc == "nodemanager":
-            # NodeManagers run the Spark image: Spark and Python are on every node, as in production.
-            s["image"] = tags["spark"]
             s["command"] = ["nodemanager"]
             env["HADOOP_HEAPSIZE_MAX"] = heap
             s["volumes"].append(hadoop_conf(inst))
         elif svc == "spark-history":
-            s["image"] = tags["spark"]
             s["command"] = ["spark-history"]
             # the rest of this container's memory is for drivers run from the edge node (devenv shell)
             env["SPARK_DAEMON_MEMORY"] = "256m"
             # the edge node (devenv shell): beeline-site.xml only, no server settings or secrets
             s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'spark'}:/etc/spark/conf:ro", f"{conf_dir / 'edge-hive'}:/etc/hive/conf:ro"]
         elif svc in ("metastore", "hiveserver2"):
-            s["image"] = tags["hive"]
             s["command"] = [svc]
             # HiveServer2 keeps half its memory free for the beeline/hive clients people run inside it
             env["HIVE_HEAP"] = f"{mem // 2}m" if svc == "hiveserver2" else heap
             s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'hive'}:/etc/hive/conf:ro"]
         elif svc == "metastore-db":
-            s["image"] = tags["postgres"]
             s["command"] = ["postgres"]
             env.update({"METASTORE_DB": "metastore", "METASTORE_DB_USER": "hive",
                         "METASTORE_DB_PASSWORD_FILE": "/run/secrets/db-password"})

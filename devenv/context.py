@@ -15,11 +15,22 @@ if TYPE_CHECKING:
     from devenv.profile import Profile
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """(mtime, size) of a file, or (-1, -1) when it is missing: enough to see it changed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
 @dataclass
 class Context:
     profile: "Profile"
     user_config: dict[str, Any]
     ui: "Ui"
+    # (lock file, its mtime and size) -> the checked lock: read once per process unless the file changes
+    _lock_memo: "tuple[tuple[Path, tuple[int, ...]], Lock] | None" = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, ref: str | None, ui: "Ui") -> "Context":
@@ -56,9 +67,8 @@ class Context:
         lock of its own: the artifacts are the same.
         """
         from devenv import lock as lk
-        from devenv import resolve
 
-        digest = resolve.digest_for(self.profile)
+        digest = self.inputs_digest
         for label in self.profile.chain:
             candidate = lk.lock_path(Path(label))
             if candidate.is_file():
@@ -71,19 +81,36 @@ class Context:
                 return candidate
         return self.lock_path
 
-    def lock(self) -> "Lock":
-        """The profile's lock, refusing a stale one (versions or recipes changed since it was made)."""
-        from devenv import lock as lk
+    @cached_property
+    def inputs_digest(self) -> str:
+        """The digest a lock for this profile must carry (versions and image recipes)."""
         from devenv import resolve
 
-        lock = lk.read(self.lock_source())
-        if lock.inputs != resolve.digest_for(self.profile):
+        return resolve.digest_for(self.profile)
+
+    def lock(self) -> "Lock":
+        """The profile's lock, refusing a stale one (versions or recipes changed since it was made).
+
+        Read once per Context; read again only if the lock file it came from, or the
+        profile's own lock file, changed since (`devenv lock` writes the latter).
+        """
+        from devenv import lock as lk
+
+        if self._lock_memo is not None:
+            source, stamp = self._lock_memo[0]
+            if _stamp(source) + _stamp(self.lock_path) == stamp:
+                return self._lock_memo[1]
+        source = self.lock_source()
+        key = (source, _stamp(source) + _stamp(self.lock_path))
+        lock = lk.read(source)
+        if lock.inputs != self.inputs_digest:
             changed = [f"{k}: lock {lock.versions.get(k)!r}, profile {v!r}" for k, v in self.profile.versions.items() if lock.versions.get(k) != v]
             raise DevenvError(
                 f"the lock {self.lock_path} is out of date for profile {self.profile.name!r}",
                 details=changed or ["the image recipes (images/*/pom.xml) changed since it was made"],
                 hint=f"regenerate it: devenv lock {self.profile.name}",
             )
+        self._lock_memo = (key, lock)
         return lock
 
     def fetch(self, lock: "Lock", *, offline: bool = False):

@@ -7,11 +7,13 @@ use the real engine.
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
+from devenv import labels as lb
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("devenv.docker")
 
-LABEL = "devenv.managed"
+LABEL = lb.MANAGED
 NOT_RUNNING_HINT = (
     "start Docker (Docker Desktop on Windows and macOS; `sudo systemctl start docker` on Linux), "
     "then run `devenv doctor` to check the rest"
@@ -74,6 +76,8 @@ def _call(doing: str, fn, *args: Any, **kwargs: Any) -> Any:
 
 @dataclass(frozen=True)
 class EngineInfo:
+    """What `docker info` says, asked once per process (see `engine_info`)."""
+
     server_version: str
     memory_bytes: int
     cpus: int
@@ -81,23 +85,28 @@ class EngineInfo:
     architecture: str
     root_dir: str
     context: str
+    kernel_version: str = ""
+    operating_system: str = ""
+    http_proxy: str = ""
+    https_proxy: str = ""
+    no_proxy: str = ""
 
 
+@functools.lru_cache(maxsize=1)
 def engine_info() -> EngineInfo:
+    """The engine's version, resources, kernel, OS and proxy settings: one `docker info`, cached (errors are not)."""
     info = _call("asking the Docker engine for its info", client().system.info)
     ctx = "default"
     try:
         ctx = next((c.name for c in client().context.list() if c.current), "default")
     except Exception:  # contexts are informational only
         pass
+    text = lambda v: str(v or "")  # noqa: E731
     return EngineInfo(
-        server_version=str(info.server_version or ""),
-        memory_bytes=int(info.mem_total or 0),
-        cpus=int(info.n_cpu or 0),
-        os_type=str(info.os_type or ""),
-        architecture=str(info.architecture or ""),
-        root_dir=str(info.docker_root_dir or ""),
-        context=ctx,
+        server_version=text(info.server_version), memory_bytes=int(info.mem_total or 0), cpus=int(info.n_cpu or 0),
+        os_type=text(info.os_type), architecture=text(info.architecture), root_dir=text(info.docker_root_dir),
+        context=ctx, kernel_version=text(info.kernel_version), operating_system=text(info.operating_system),
+        http_proxy=text(info.http_proxy), https_proxy=text(info.https_proxy), no_proxy=text(info.no_proxy),
     )
 
 
@@ -108,7 +117,105 @@ def compose_version() -> str | None:
         return None
 
 
-# --- images --------------------------------------------------------------
+def buildx_version() -> str | None:
+    """`docker buildx version` as printed, or None without buildx."""
+    try:
+        return str(client().buildx.version())
+    except Exception:
+        return None
+
+
+# --- devenv's resources: one listing ---------------------------------------------
+# Each kind is listed with `ls -q` and read with ONE bulk `inspect` (python-on-whales
+# objects inspect again on nearly every attribute read). Plain data leaves this module.
+
+def _inspect(kind: str, list_args: Sequence[str]) -> list[dict[str, Any]]:
+    """`docker KIND ls ... -q` then one `docker KIND inspect` of them all: two calls however many there are."""
+    import json
+
+    from python_on_whales.utils import run as cli
+
+    cmd = list(client().client_config.docker_cmd)
+    ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args]).split()
+    if not ids:
+        return []
+    return json.loads(_call(f"inspecting {kind}s", cli, [*cmd, kind, "inspect", *dict.fromkeys(ids)]) or "[]")
+
+
+def _filters(cluster: str | None) -> list[str]:
+    flt = ["--filter", f"label={LABEL}=true"]
+    return flt + (["--filter", f"label={lb.CLUSTER}={cluster}"] if cluster else [])
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """A devenv container: what it serves, its state, the image it runs and its published ports."""
+
+    id: str
+    name: str
+    service: str
+    cluster: str
+    profile: str
+    state: str          # running, exited, ...
+    exit_code: int
+    image: str          # what it was started from (tag)
+    started_at: str
+    ports: tuple[tuple[str, int, int], ...]  # (bind, host, container)
+    image_id: str = ""  # the image it actually runs
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def image_ref(self) -> str:
+        return self.image
+
+    @property
+    def host_ports(self) -> tuple[int, ...]:
+        return tuple(sorted({hp for _b, hp, _c in self.ports}))
+
+
+def _container(c: Mapping[str, Any]) -> ContainerInfo:
+    cfg, st = c.get("Config") or {}, c.get("State") or {}
+    lab = dict(cfg.get("Labels") or {})
+    ports = tuple((str(b.get("HostIp", "")), int(b["HostPort"]), int(key.split("/")[0]))
+                  for key, binds in ((c.get("NetworkSettings") or {}).get("Ports") or {}).items()
+                  for b in binds or [] if b.get("HostPort"))
+    return ContainerInfo(str(c.get("Id", "")), str(c.get("Name", "")).lstrip("/"), lab.get(lb.SERVICE, ""),
+                         lab.get(lb.CLUSTER, ""), lab.get(lb.PROFILE, ""), str(st.get("Status", "")),
+                         int(st.get("ExitCode") or 0), str(cfg.get("Image", "")), str(st.get("StartedAt", "")),
+                         ports, str(c.get("Image", "")), lab)
+
+
+def containers(cluster: str | None = None, *, all: bool = True) -> list[ContainerInfo]:
+    """devenv's containers, of one cluster or of all; with `all`, stopped ones too."""
+    found = _inspect("container", [*(["-a"] if all else []), "-q", "--no-trunc", *_filters(cluster)])
+    return [_container(c) for c in found]
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    kind: str                  # container, network or volume
+    name: str
+    labels: Mapping[str, str]
+
+    @property
+    def cluster(self) -> str:
+        return self.labels.get(lb.CLUSTER, "")
+
+
+def volumes(cluster: str | None = None) -> list[ResourceInfo]:
+    """devenv's volumes, of one cluster or of all."""
+    return [ResourceInfo("volume", str(v["Name"]), dict(v.get("Labels") or {})) for v in _inspect("volume", ["-q", *_filters(cluster)])]
+
+
+def networks(cluster: str | None = None) -> list[ResourceInfo]:
+    """devenv's networks, of one cluster or of all."""
+    found = _inspect("network", ["-q", "--no-trunc", *_filters(cluster)])
+    return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in found]
+
 
 @dataclass(frozen=True)
 class ImageInfo:
@@ -117,19 +224,19 @@ class ImageInfo:
     size: int
     labels: Mapping[str, str]
     created: str
+    architecture: str = ""
+
+
+def images(*, managed: bool = True) -> list[ImageInfo]:
+    """devenv's images (labelled), or with `managed=False` every image on the engine."""
+    found = _inspect("image", ["-q", "--no-trunc", *(["--filter", f"label={LABEL}=true"] if managed else [])])
+    return [ImageInfo(str(i["Id"]), tuple(i.get("RepoTags") or ()), int(i.get("Size") or 0),
+                      dict((i.get("Config") or {}).get("Labels") or {}), str(i.get("Created", "")), str(i.get("Architecture", "")))
+            for i in found]
 
 
 def image_exists(ref: str) -> bool:
     return bool(_call(f"looking up image {ref}", client().image.exists, ref))
-
-
-def images(label: str = LABEL) -> list[ImageInfo]:
-    """devenv's images (those carrying `label`)."""
-    found = _call("listing images", client().image.list, filters={"label": label})
-    return [
-        ImageInfo(i.id, tuple(i.repo_tags or ()), int(i.size or 0), dict(i.config.labels or {}), str(i.created))
-        for i in found
-    ]
 
 
 def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Mapping[str, str],
@@ -166,110 +273,6 @@ def run(image: str, command: Sequence[str], *, volumes: Sequence[tuple[str, str]
     )
 
 
-# --- doctor probes -------------------------------------------------------
-# Read-only questions `devenv doctor` asks, plus the removals its --fix makes.
-# Each returns plain data: no python-on-whales object leaves this module.
-
-@dataclass(frozen=True)
-class EngineDetails:
-    kernel_version: str
-    operating_system: str
-    http_proxy: str
-    https_proxy: str
-    no_proxy: str
-
-
-def engine_details() -> EngineDetails:
-    """Kernel, OS and proxy settings the engine reports (`docker info`)."""
-    info = _call("asking the Docker engine for its info", client().system.info)
-    return EngineDetails(
-        kernel_version=str(info.kernel_version or ""),
-        operating_system=str(info.operating_system or ""),
-        http_proxy=str(info.http_proxy or ""),
-        https_proxy=str(info.https_proxy or ""),
-        no_proxy=str(info.no_proxy or ""),
-    )
-
-
-def buildx_version() -> str | None:
-    """`docker buildx version` as printed, or None without buildx."""
-    try:
-        return str(client().buildx.version())
-    except Exception:
-        return None
-
-
-def _inspect(kind: str, list_args: Sequence[str]) -> list[dict[str, Any]]:
-    """`docker KIND ls ... -q` then one `docker KIND inspect` of them all: two calls however many there are.
-
-    (python-on-whales objects inspect again on nearly every attribute read.)
-    """
-    import json
-
-    from python_on_whales.utils import run as cli
-
-    cmd = list(client().client_config.docker_cmd)
-    ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args]).split()
-    if not ids:
-        return []
-    return json.loads(_call(f"inspecting {kind}s", cli, [*cmd, kind, "inspect", *dict.fromkeys(ids)]) or "[]")
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    """A devenv container as the doctor sees it: the image it runs, its labels, its published ports."""
-
-    name: str
-    image_ref: str             # what it was started from (tag)
-    image_id: str              # the image it actually runs
-    labels: Mapping[str, str]
-    running: bool
-    host_ports: tuple[int, ...]
-
-
-def managed_containers() -> list[ContainerState]:
-    """devenv's containers (label devenv.managed=true), running or not."""
-    out = []
-    for c in _inspect("container", ["-aq", "--no-trunc", "--filter", f"label={LABEL}=true"]):
-        ports = {int(b["HostPort"]) for binds in ((c.get("NetworkSettings") or {}).get("Ports") or {}).values()
-                 for b in binds or [] if b.get("HostPort")}
-        cfg = c.get("Config") or {}
-        out.append(ContainerState(str(c.get("Name", "")).lstrip("/"), str(cfg.get("Image", "")), str(c.get("Image", "")),
-                                  dict(cfg.get("Labels") or {}), bool((c.get("State") or {}).get("Running")), tuple(sorted(ports))))
-    return out
-
-
-@dataclass(frozen=True)
-class ResourceInfo:
-    kind: str                  # container, network or volume
-    name: str
-    labels: Mapping[str, str]
-
-
-def managed_networks_and_volumes() -> list[ResourceInfo]:
-    """devenv's networks and volumes (label devenv.managed=true)."""
-    flt = ["--filter", f"label={LABEL}=true"]
-    nets = _inspect("network", ["-q", "--no-trunc", *flt])
-    vols = _inspect("volume", ["-q", *flt])
-    return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in nets] + [
-        ResourceInfo("volume", str(v["Name"]), dict(v.get("Labels") or {})) for v in vols
-    ]
-
-
-@dataclass(frozen=True)
-class LocalImage:
-    id: str
-    tags: tuple[str, ...]
-    architecture: str
-    labels: Mapping[str, str]
-
-
-def local_images() -> list[LocalImage]:
-    """Every image on the engine with its tags, architecture and labels (two engine calls)."""
-    return [LocalImage(str(i["Id"]), tuple(i.get("RepoTags") or ()), str(i.get("Architecture", "")), dict((i.get("Config") or {}).get("Labels") or {}))
-            for i in _inspect("image", ["-q", "--no-trunc"])]
-
-
 # --- compose projects and containers ----------------------------------------
 
 def _project(compose_file: Path, project: str) -> "DockerClient":
@@ -295,53 +298,29 @@ def compose_restart(compose_file: Path, project: str, services: Sequence[str] | 
     _call(f"restarting {', '.join(services or ['all services'])}", c.compose.restart, services=list(services) if services else None, timeout=20)
 
 
-@dataclass(frozen=True)
-class ContainerInfo:
-    id: str
-    name: str
-    service: str
-    cluster: str
-    profile: str
-    state: str          # running, exited, ...
-    exit_code: int
-    image: str
-    started_at: str
-    ports: tuple[tuple[str, int, int], ...]  # (bind, host, container)
-
-
-def containers(cluster: str | None = None, *, all: bool = True) -> list[ContainerInfo]:
-    """devenv's containers, of one cluster or of all."""
-    filters: list[tuple[str, str]] = [("label", f"{LABEL}=true")]
-    if cluster:
-        filters.append(("label", f"devenv.cluster={cluster}"))
-    found = _call("listing containers", client().container.list, all=all, filters=filters)
-    out = []
-    for c in found:
-        lab = c.config.labels or {}
-        ports: list[tuple[str, int, int]] = []
-        for key, binds in (c.network_settings.ports or {}).items():
-            for b in binds or []:
-                ports.append((b.get("HostIp", ""), int(b.get("HostPort", 0)), int(key.split("/")[0])))
-        out.append(ContainerInfo(
-            c.id, c.name, lab.get("devenv.service", ""), lab.get("devenv.cluster", ""), lab.get("devenv.profile", ""),
-            str(c.state.status), int(c.state.exit_code or 0), str(c.config.image), str(c.state.started_at), tuple(ports),
-        ))
-    return out
-
-
 def exec_in(container: str, command: Sequence[str], *, user: str | None = None, envs: Mapping[str, str] | None = None) -> str:
     """Run a command in a running container and return its output (error if it fails)."""
     return str(_call(f"running {' '.join(command[:3])} in {container}", client().container.execute, container, list(command),
                      user=user, envs=dict(envs or {})) or "")
 
 
-def exec_interactive(container: str, command: Sequence[str], *, tty: bool, envs: Mapping[str, str] | None = None) -> int:
-    """Attach the terminal to a command in a container; returns its exit code."""
+def _attached(argvs: Sequence[Sequence[str]]) -> int:
+    """Run `docker ARGS...` commands attached to this terminal (the one place a TTY needs a raw process)."""
     import subprocess
 
+    cmd = list(client().client_config.docker_cmd)
+    procs = [subprocess.Popen([*cmd, *a]) for a in argvs]
+    try:
+        return max((p.wait() for p in procs), default=0)
+    finally:
+        for p in procs:
+            p.terminate()
+
+
+def exec_interactive(container: str, command: Sequence[str], *, tty: bool, envs: Mapping[str, str] | None = None) -> int:
+    """Attach the terminal to a command in a container (with extra environment); returns its exit code."""
     env_args = [a for k, v in (envs or {}).items() for a in ("-e", f"{k}={v}")]
-    args = [*client().client_config.docker_cmd, "exec", "-i", *(["-t"] if tty else []), *env_args, container, *command]
-    return subprocess.call(args)
+    return _attached([["exec", "-i", *(["-t"] if tty else []), *env_args, container, *command]])
 
 
 def logs(container: str, *, tail: int | None = None) -> str:
@@ -350,14 +329,7 @@ def logs(container: str, *, tail: int | None = None) -> str:
 
 def follow_logs(containers_: Sequence[str]) -> int:
     """Stream the logs of containers until interrupted."""
-    import subprocess
-
-    procs = [subprocess.Popen([*client().client_config.docker_cmd, "logs", "-f", "--tail", "50", c]) for c in containers_]
-    try:
-        return max(p.wait() for p in procs)
-    finally:
-        for p in procs:
-            p.terminate()
+    return _attached([["logs", "-f", "--tail", "50", c] for c in containers_])
 
 
 def inspect_json(container: str) -> str:
@@ -365,16 +337,6 @@ def inspect_json(container: str) -> str:
 
     c = _call(f"inspecting {container}", client().container.inspect, container)
     return json.dumps(c.model_dump(mode="json") if hasattr(c, "model_dump") else str(c), indent=1, default=str)
-
-
-def volumes(label_filters: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
-    found = _call("listing volumes", client().volume.list, filters=[("label", f) for f in label_filters])
-    return [(v.name, dict(v.labels or {})) for v in found]
-
-
-def networks(label_filters: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
-    found = _call("listing networks", client().network.list, filters=[("label", f) for f in label_filters])
-    return [(n.name, dict(n.labels or {})) for n in found]
 
 
 def remove(containers_: Sequence[str] = (), volumes_: Sequence[str] = (), networks_: Sequence[str] = ()) -> None:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from devenv import docker
+from devenv import docker, labels
 from devenv.errors import DevenvError
 from devenv.paths import paths, resource_dir
+from devenv.services import SERVICE_IMAGE
 
 if TYPE_CHECKING:
     from devenv.console import Ui
+    from devenv.context import Context
     from devenv.lock import Lock
     from devenv.profile import Profile
 
@@ -53,11 +55,6 @@ SPECS: dict[str, Spec] = {
     "postgres": Spec("postgres", None, None, None, shared_lib=True),
 }
 CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")
-SERVICE_IMAGE = {
-    "namenode": "hadoop", "datanode": "hadoop", "resourcemanager": "hadoop", "nodemanager": "hadoop",
-    "historyserver": "hadoop", "metastore": "hive", "hiveserver2": "hive", "spark-history": "spark",
-    "metastore-db": "postgres",
-}
 
 
 def templates() -> Path:
@@ -223,15 +220,15 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
         args = dict(p.args)
         for k, v in (proxies or {}).items():
             args[k] = v
-        labels = {
-            docker.LABEL: "true", "devenv.image": p.name, "devenv.inputs": p.digest,
-            "devenv.versions": ",".join(f"{k}={v}" for k, v in profile.versions.items()),
+        image_labels = {
+            labels.MANAGED: "true", labels.IMAGE: p.name, labels.INPUTS: p.digest,
+            labels.VERSIONS: ",".join(f"{k}={v}" for k, v in profile.versions.items()),
         }
         started = time.monotonic()
         tail: list[str] = []
         with ui.err.status(f"building {p.tag}", spinner="dots") if ui.interactive else _Null():
             try:
-                for line in docker.build(ctx, p.tag, build_args=args, labels=labels, no_cache=no_cache,
+                for line in docker.build(ctx, p.tag, build_args=args, labels=image_labels, no_cache=no_cache,
                                          pull=pull and SPECS[p.name].parent is None):
                     tail = (tail + [line])[-40:]
                     if ui.verbose:
@@ -246,6 +243,17 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
         results.append((p, "built"))
     _remember(profile, plans)
     return results
+
+
+def build_profile(ctx: "Context", *, services: Iterable[str] | None = None, no_cache: bool = False,
+                  pull: bool = False, offline: bool = False) -> list[tuple[Plan, str]]:
+    """Build the images a profile needs, or those of `services` (`devenv build`, and `devenv up` before it starts)."""
+    names = [image_for(s) for s in services] if services else list(CLUSTER_IMAGES)
+    needs_lock = any(SPECS[n].artifacts for n in with_parents(names))
+    lock = ctx.lock() if needs_lock else None
+    fetch = (lambda: ctx.fetch(lock, offline=offline)) if lock is not None else None
+    return build(ctx.profile, lock, ui=ctx.ui, names=names, ca_pem=ctx.ca_pem, proxies=ctx.proxies,
+                 no_cache=no_cache, pull=pull, before_first_build=fetch)
 
 
 class _Null:

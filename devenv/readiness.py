@@ -13,33 +13,35 @@ import json
 import socket
 import struct
 import urllib.request
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from devenv import docker
-from devenv.services import Port
+from devenv.services import JDBC_DATABASE, NAMENODE_INFO, PortPlan
+
+if TYPE_CHECKING:
+    from devenv.profile import Profile
 
 Probe = Callable[[], "str | None"]
 
 
-def _http_json(url: str, timeout: float = 2.0) -> Any:
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=timeout) as r:
+def _open(url: str, timeout: float) -> Any:
+    """GET `url` without any proxy (every endpoint is local)."""
+    req = urllib.request.Request(url, headers={"Accept": "application/json"})
+    return urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=timeout)
+
+
+def http_json(url: str, timeout: float = 2.0) -> Any:
+    """A daemon's JSON answer (the probes and `devenv doctor` use this one helper)."""
+    with _open(url, timeout) as r:
         return json.loads(r.read().decode("utf-8"))
 
 
-def _host(p: Port) -> str:
-    return "127.0.0.1" if p.bind in ("0.0.0.0", "127.0.0.1") else ("::1" if p.bind == "::" else p.bind)
-
-
-def _port(ports: list[Port], inst: str, name: str) -> Port:
-    return next(p for p in ports if p.service == inst and p.name == name)
-
-
-def namenode(ports: list[Port], datanodes: int) -> Probe:
-    p = _port(ports, "namenode", "http")
+def namenode(ports: PortPlan, datanodes: int) -> Probe:
+    url = ports.get("namenode", "http").url_to(NAMENODE_INFO, numeric=True)
 
     def probe() -> str | None:
         try:
-            info = _http_json(f"http://{_host(p)}:{p.host}/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo")["beans"]
+            info = http_json(url)["beans"]
         except (OSError, ValueError, KeyError):
             return "web UI not answering yet"
         if not info:
@@ -54,13 +56,13 @@ def namenode(ports: list[Port], datanodes: int) -> Probe:
     return probe
 
 
-def datanode(ports: list[Port], inst: str) -> Probe:
-    nn = _port(ports, "namenode", "http")
-    data = _port(ports, inst, "data")
+def datanode(ports: PortPlan, inst: str) -> Probe:
+    url = ports.get("namenode", "http").url_to(NAMENODE_INFO, numeric=True)
+    data = ports.get(inst, "data")
 
     def probe() -> str | None:
         try:
-            info = _http_json(f"http://{_host(nn)}:{nn.host}/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo")["beans"]
+            info = http_json(url)["beans"]
             live = json.loads(info[0].get("LiveNodes") or "{}")
         except (OSError, ValueError, KeyError, IndexError):
             return "waiting for the NameNode"
@@ -71,12 +73,12 @@ def datanode(ports: list[Port], inst: str) -> Probe:
     return probe
 
 
-def resourcemanager(ports: list[Port]) -> Probe:
-    p = _port(ports, "resourcemanager", "http")
+def resourcemanager(ports: PortPlan) -> Probe:
+    url = ports.get("resourcemanager", "http").url_to("/ws/v1/cluster/info", numeric=True)
 
     def probe() -> str | None:
         try:
-            state = _http_json(f"http://{_host(p)}:{p.host}/ws/v1/cluster/info")["clusterInfo"]["state"]
+            state = http_json(url)["clusterInfo"]["state"]
         except (OSError, ValueError, KeyError):
             return "REST API not answering yet"
         return None if state == "STARTED" else f"state {state}"
@@ -84,12 +86,12 @@ def resourcemanager(ports: list[Port]) -> Probe:
     return probe
 
 
-def nodemanager(ports: list[Port], inst: str) -> Probe:
-    rm = _port(ports, "resourcemanager", "http")
+def nodemanager(ports: PortPlan, inst: str) -> Probe:
+    url = ports.get("resourcemanager", "http").url_to("/ws/v1/cluster/nodes", numeric=True)
 
     def probe() -> str | None:
         try:
-            nodes = (_http_json(f"http://{_host(rm)}:{rm.host}/ws/v1/cluster/nodes")["nodes"] or {}).get("node", [])
+            nodes = (http_json(url)["nodes"] or {}).get("node", [])
         except (OSError, ValueError, KeyError, AttributeError):
             return "waiting for the ResourceManager"
         for n in nodes:
@@ -100,12 +102,12 @@ def nodemanager(ports: list[Port], inst: str) -> Probe:
     return probe
 
 
-def http_ok(ports: list[Port], inst: str, path: str) -> Probe:
-    p = _port(ports, inst, "http")
+def http_ok(ports: PortPlan, inst: str, path: str) -> Probe:
+    url = ports.get(inst, "http").url_to(path, numeric=True)
 
     def probe() -> str | None:
         try:
-            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(f"http://{_host(p)}:{p.host}{path}", timeout=2) as r:
+            with _open(url, 2) as r:
                 return None if r.status == 200 else f"HTTP {r.status}"
         except OSError:
             return "web UI not answering yet"
@@ -145,12 +147,12 @@ def thrift_get_all_databases(host: str, port: int, timeout: float = 5.0) -> list
         return out
 
 
-def metastore(ports: list[Port]) -> Probe:
-    p = _port(ports, "metastore", "thrift")
+def metastore(ports: PortPlan) -> Probe:
+    p = ports.get("metastore", "thrift")
 
     def probe() -> str | None:
         try:
-            dbs = thrift_get_all_databases(_host(p), p.host)
+            dbs = thrift_get_all_databases(p.connect_host(numeric=True), p.connect_port())
         except OSError as e:
             return f"Thrift call not answered yet ({e.__class__.__name__})"
         return None if "default" in dbs else f"answered without the default database: {dbs}"
@@ -158,16 +160,17 @@ def metastore(ports: list[Port]) -> Probe:
     return probe
 
 
-def hiveserver2(ports: list[Port], container: str) -> Probe:
-    p = _port(ports, "hiveserver2", "jdbc")
+def hiveserver2(ports: PortPlan, container: str) -> Probe:
+    p = ports.get("hiveserver2", "jdbc")
+    jdbc = p.url_to(JDBC_DATABASE, inside=True)  # beeline runs in the container, like a client in the cluster
 
     def probe() -> str | None:
         try:
-            socket.create_connection((_host(p), p.host), timeout=2).close()
+            socket.create_connection((p.connect_host(numeric=True), p.connect_port()), timeout=2).close()
         except OSError:
             return "JDBC port not open yet"
         try:
-            out = docker.exec_in(container, ["beeline", "-u", "jdbc:hive2://localhost:10000/default", "-n", "hadoop",
+            out = docker.exec_in(container, ["beeline", "-u", jdbc, "-n", "hadoop",
                                              "--silent=true", "--outputformat=csv2", "-e", "SELECT 1 AS ready"])
         except Exception as e:  # noqa: BLE001 - any failure means not ready yet
             return f"JDBC query failed: {str(e).splitlines()[0][:120]}"
@@ -187,12 +190,12 @@ def postgres(container: str) -> Probe:
     return probe
 
 
-def tcp_open(ports: list[Port], inst: str, name: str) -> Probe:
-    p = _port(ports, inst, name)
+def tcp_open(ports: PortPlan, inst: str, name: str) -> Probe:
+    p = ports.get(inst, name)
 
     def probe() -> str | None:
         try:
-            socket.create_connection((_host(p), p.host), timeout=2).close()
+            socket.create_connection((p.connect_host(numeric=True), p.connect_port()), timeout=2).close()
         except OSError:
             return "port not open"
         return None
@@ -200,14 +203,14 @@ def tcp_open(ports: list[Port], inst: str, name: str) -> Probe:
     return probe
 
 
-def probes(data: Mapping[str, Any], ports: list[Port], containers: Mapping[str, str], *, quick: bool = False) -> dict[str, Probe]:
+def probes(profile: "Profile", ports: PortPlan, containers: Mapping[str, str], *, quick: bool = False) -> dict[str, Probe]:
     """instance -> probe, for every enabled instance; `quick` skips the probes that start a JVM."""
     from devenv.services import instances
 
     out: dict[str, Probe] = {}
-    for inst, svc in instances(data):
+    for inst, svc in instances(profile):
         if svc == "namenode":
-            out[inst] = namenode(ports, data["topology"]["datanodes"])
+            out[inst] = namenode(ports, profile.topology["datanodes"])
         elif svc == "datanode":
             out[inst] = datanode(ports, inst)
         elif svc == "resourcemanager":
@@ -225,3 +228,24 @@ def probes(data: Mapping[str, Any], ports: list[Port], containers: Mapping[str, 
         elif svc == "metastore-db":
             out[inst] = postgres(containers.get(inst, inst))
     return out
+
+
+def check(profile: "Profile", ports: PortPlan, cluster: str, *, quick: bool = False,
+          only: Iterable[str] | None = None) -> tuple[dict[str, "docker.ContainerInfo"], dict[str, str | None]]:
+    """One round of questions: the cluster's containers, then every probe (or those in `only`) in parallel.
+
+    Returns (instance -> container, instance -> None when ready else what is missing);
+    an instance whose container is not running answers "container not running".
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    conts = {ci.service: ci for ci in docker.containers(cluster)}
+    found = probes(profile, ports, {k: v.name for k, v in conts.items()}, quick=quick)
+    wanted = set(only) if only is not None else set(found)
+    ask = [inst for inst in found if inst in wanted]
+
+    def answer(inst: str) -> str | None:
+        return found[inst]() if inst in conts and conts[inst].running else "container not running"
+
+    with ThreadPoolExecutor(max_workers=max(1, len(ask))) as pool:
+        return conts, dict(zip(ask, pool.map(answer, ask)))

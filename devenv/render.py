@@ -12,11 +12,14 @@ paths stored in the metastore work on both sides without editing /etc/hosts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from xml.sax.saxutils import escape
 
 from devenv import schema
-from devenv.services import Port, ports
+from devenv.services import JDBC_DATABASE, PortPlan, public_host, uri_host
+
+if TYPE_CHECKING:
+    from devenv.profile import Profile
 
 NAMESERVICE = "devenv"
 FS = f"hdfs://{NAMESERVICE}"
@@ -40,44 +43,43 @@ def site_xml(props: Mapping[str, Any]) -> str:
 _ADD_OPENS = ("java.lang", "java.net", "java.nio", "java.util", "java.util.concurrent.atomic")
 
 
-def _opens(data: Mapping[str, Any]) -> str:
-    if str(data["versions"]["java"]) == "8":
+def _opens(profile: "Profile") -> str:
+    if profile.versions["java"] == "8":
         return ""
     return "".join(f" --add-opens=java.base/{p}=ALL-UNNAMED" for p in _ADD_OPENS)
 
 
-def _port(all_ports: list[Port], inst: str, name: str) -> Port:
-    return next(p for p in all_ports if p.service == inst and p.name == name)
-
-
-def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str | None = None,
-                 port_overrides: dict[tuple[str, str], int] | None = None) -> dict[str, dict[str, Any]]:
+def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
+                 instance: str | None = None) -> dict[str, dict[str, Any]]:
     """core-site, hdfs-site, yarn-site, mapred-site, capacity-scheduler for one instance (or the host)."""
-    topo, res, net = data["topology"], data["resources"], data["network"]
-    all_ports = ports(data, port_overrides)
-    nn = _port(all_ports, "namenode", "rpc")
-    nn_http = _port(all_ports, "namenode", "http")
-    rm = _port(all_ports, "resourcemanager", "rpc")
-    rm_http = _port(all_ports, "resourcemanager", "http")
-    public = "localhost" if net.get("bind", "127.0.0.1") in ("127.0.0.1", "0.0.0.0", "::1", "::") else net["bind"]
-    nn_addr = f"{public}:{nn.host}" if host else "namenode:8020"
+    files = {"core-site": _core(), "hdfs-site": _hdfs(profile, plan, host, instance), "yarn-site": _yarn(profile, plan, host, instance),
+             "mapred-site": _mapred(profile), "capacity-scheduler": _capacity()}
+    for name, props in files.items():
+        props.update(profile.config.get(name, {}))
+    return files
 
-    core = {
+
+def _core() -> dict[str, Any]:
+    return {
         "fs.defaultFS": FS,
         "hadoop.tmp.dir": "/data/tmp",
         "hadoop.proxyuser.hadoop.hosts": "*",
         "hadoop.proxyuser.hadoop.groups": "*",
         "fs.trash.interval": 0,
     }
+
+
+def _hdfs(profile: "Profile", plan: PortPlan, host: bool, instance: str | None) -> dict[str, Any]:
+    inside = not host
     hdfs = {
         "dfs.nameservices": NAMESERVICE,
         f"dfs.ha.namenodes.{NAMESERVICE}": "nn1",
-        f"dfs.namenode.rpc-address.{NAMESERVICE}.nn1": nn_addr,
-        f"dfs.namenode.http-address.{NAMESERVICE}.nn1": f"{public}:{nn_http.host}" if host else "namenode:9870",
+        f"dfs.namenode.rpc-address.{NAMESERVICE}.nn1": plan.get("namenode", "rpc").hostport(inside),
+        f"dfs.namenode.http-address.{NAMESERVICE}.nn1": plan.get("namenode", "http").hostport(inside),
         f"dfs.client.failover.proxy.provider.{NAMESERVICE}": "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider",
         # host clients reach datanodes by the name and port they advertise (published 1:1)
         "dfs.client.use.datanode.hostname": host,
-        "dfs.replication": min(3, topo["datanodes"]),
+        "dfs.replication": min(3, profile.topology["datanodes"]),
         "dfs.namenode.name.dir": "/data/namenode",
         "dfs.datanode.data.dir": "/data/datanode",
         "dfs.namenode.rpc-bind-host": "0.0.0.0",
@@ -93,16 +95,22 @@ def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str |
     if instance and instance.startswith("datanode-"):
         i = int(instance.rsplit("-", 1)[1]) - 1
         hdfs.update({
-            "dfs.datanode.hostname": public,
-            "dfs.datanode.address": f"0.0.0.0:{_port(all_ports, instance, 'data').container}",
-            "dfs.datanode.http.address": f"0.0.0.0:{_port(all_ports, instance, 'http').container}",
+            # what the datanode advertises: clients on the host connect to it (IPv6 bracketed for host:port)
+            "dfs.datanode.hostname": uri_host(public_host(plan.get(instance, "data").bind)),
+            "dfs.datanode.address": f"0.0.0.0:{plan.get(instance, 'data').container}",
+            "dfs.datanode.http.address": f"0.0.0.0:{plan.get(instance, 'http').container}",
             "dfs.datanode.ipc.address": f"0.0.0.0:{9867 + 10 * i}",
         })
+    return hdfs
+
+
+def _yarn(profile: "Profile", plan: PortPlan, host: bool, instance: str | None) -> dict[str, Any]:
+    res, inside = profile.resources, not host
     yarn_mb = _mb(res["yarn_memory"])
     yarn = {
         "yarn.resourcemanager.hostname": "resourcemanager",
-        "yarn.resourcemanager.address": f"{public}:{rm.host}" if host else "resourcemanager:8032",
-        "yarn.resourcemanager.webapp.address": f"{public}:{rm_http.host}" if host else "resourcemanager:8088",
+        "yarn.resourcemanager.address": plan.get("resourcemanager", "rpc").hostport(inside),
+        "yarn.resourcemanager.webapp.address": plan.get("resourcemanager", "http").hostport(inside),
         "yarn.resourcemanager.bind-host": "0.0.0.0",
         "yarn.nodemanager.bind-host": "0.0.0.0",
         "yarn.nodemanager.aux-services": "mapreduce_shuffle",
@@ -125,7 +133,11 @@ def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str |
         i = int(instance.rsplit("-", 1)[1]) - 1
         yarn["yarn.nodemanager.webapp.address"] = f"0.0.0.0:{8042 + 10 * i}"
         yarn["yarn.nodemanager.hostname"] = instance
-    mapred = {
+    return yarn
+
+
+def _mapred(profile: "Profile") -> dict[str, Any]:
+    return {
         "mapreduce.framework.name": "yarn",
         "mapreduce.jobhistory.address": "historyserver:10020",
         "mapreduce.jobhistory.webapp.address": "historyserver:19888",
@@ -136,11 +148,14 @@ def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str |
         "yarn.app.mapreduce.am.resource.mb": 512,
         "mapreduce.map.memory.mb": 512,
         "mapreduce.reduce.memory.mb": 512,
-        "mapreduce.map.java.opts": f"-Xmx384m{_opens(data)}",
-        "mapreduce.reduce.java.opts": f"-Xmx384m{_opens(data)}",
-        "yarn.app.mapreduce.am.command-opts": f"-Xmx384m{_opens(data)}",
+        "mapreduce.map.java.opts": f"-Xmx384m{_opens(profile)}",
+        "mapreduce.reduce.java.opts": f"-Xmx384m{_opens(profile)}",
+        "yarn.app.mapreduce.am.command-opts": f"-Xmx384m{_opens(profile)}",
     }
-    capacity = {
+
+
+def _capacity() -> dict[str, Any]:
+    return {
         "yarn.scheduler.capacity.root.queues": "default",
         "yarn.scheduler.capacity.root.default.capacity": 100,
         "yarn.scheduler.capacity.root.default.maximum-capacity": 100,
@@ -148,20 +163,17 @@ def hadoop_files(data: Mapping[str, Any], *, host: bool = False, instance: str |
         "yarn.scheduler.capacity.maximum-am-resource-percent": 0.5,
         "yarn.scheduler.capacity.root.default.acl_submit_applications": "*",
     }
-    files = {"core-site": core, "hdfs-site": hdfs, "yarn-site": yarn, "mapred-site": mapred, "capacity-scheduler": capacity}
-    for name, props in files.items():
-        props.update(data["config"].get(name, {}))
-    return files
 
 
-def hive_site(data: Mapping[str, Any], db_password: str, *, host: bool = False,
-              port_overrides: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
-    all_ports = ports(data, port_overrides)
-    net = data["network"]
-    public = "localhost" if net.get("bind", "127.0.0.1") in ("127.0.0.1", "0.0.0.0", "::1", "::") else net["bind"]
-    thrift = next((p for p in all_ports if p.service == "metastore"), None)
+def metastore_uri(plan: PortPlan, *, host: bool = False) -> str:
+    """thrift:// address of the metastore, for clients inside the cluster or on the host."""
+    thrift = plan.find("metastore", "thrift")
+    return thrift.url_to(inside=not host) if thrift else "thrift://metastore:9083"
+
+
+def hive_site(profile: "Profile", plan: PortPlan, db_password: str, *, host: bool = False) -> dict[str, Any]:
     props: dict[str, Any] = {
-        "hive.metastore.uris": f"thrift://{public}:{thrift.host}" if host and thrift else "thrift://metastore:9083",
+        "hive.metastore.uris": metastore_uri(plan, host=host),
         "hive.metastore.warehouse.dir": "/user/hive/warehouse",
     }
     if not host:
@@ -185,25 +197,25 @@ def hive_site(data: Mapping[str, Any], db_password: str, *, host: bool = False,
             "hive.exec.mode.local.auto": False,
             "hive.exec.submit.local.task.via.child": False,
         })
-    props.update(data["config"].get("hive-site", {}))
+    props.update(profile.config.get("hive-site", {}))
     return props
 
 
-def beeline_site(data: Mapping[str, Any]) -> dict[str, Any]:
+def beeline_site(plan: PortPlan) -> dict[str, Any]:
     """beeline-site.xml: Hive's beeline connects to this cluster's HiveServer2 when no -u is given.
 
     Beeline reads it from ~/.beeline, $HIVE_CONF_DIR or /etc/hive/conf (Hive 3.0+,
     HIVE-18251); `beeline.hs2.jdbc.url.default` names the connection to use.
     """
-    port = data["config"].get("hive-site", {}).get("hive.server2.thrift.port", 10000)
+    url = plan.get("hiveserver2", "jdbc").url_to(JDBC_DATABASE, inside=True)
     return {
         # an empty password given, so beeline on a terminal does not stop to ask for one (HS2 has no auth here)
-        "beeline.hs2.jdbc.url.devenv": f"jdbc:hive2://hiveserver2:{port}/default;user=hadoop;password=",
+        "beeline.hs2.jdbc.url.devenv": f"{url};user=hadoop;password=",
         "beeline.hs2.jdbc.url.default": "devenv",
     }
 
 
-def spark_defaults(data: Mapping[str, Any], *, host: bool = False, host_hive_jars: list[str] | None = None) -> dict[str, Any]:
+def spark_defaults(profile: "Profile", *, host: bool = False, host_hive_jars: list[str] | None = None) -> dict[str, Any]:
     props: dict[str, Any] = {
         "spark.master": "yarn",
         "spark.submit.deployMode": "client",
@@ -220,7 +232,7 @@ def spark_defaults(data: Mapping[str, Any], *, host: bool = False, host_hive_jar
         "spark.yarn.am.memory": "256m",
         "spark.yarn.am.memoryOverhead": "128m",
     }
-    hive = str(data["versions"]["hive"])
+    hive = profile.versions["hive"]
     if not hive.startswith(("2.", "3.")):
         # Spark's built-in Hive 2.3 client calls Thrift methods (get_table) that a Hive 4 metastore
         # removed: talk to it through the pinned Hive jars instead (in the image, or on the host from
@@ -236,7 +248,7 @@ def spark_defaults(data: Mapping[str, Any], *, host: bool = False, host_hive_jar
         props["spark.executorEnv.PYSPARK_PYTHON"] = "python3"
     else:
         props["spark.master"] = "local[*]"
-    props.update(data["config"].get("spark-defaults", {}))
+    props.update(profile.config.get("spark-defaults", {}))
     return props
 
 

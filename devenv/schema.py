@@ -18,6 +18,8 @@ from devenv.tomlsource import KeyPath
 Problem = tuple[KeyPath, str]
 
 SCHEMA_VERSION = 1
+# A profile or cluster name: it names hosts, the Compose project, networks and volumes.
+NAME_PATTERN = r"[a-z0-9][a-z0-9-]{0,39}"
 
 CONFIG_FILES = (
     "core-site",
@@ -156,7 +158,7 @@ PROFILE = Table(
     required=("schema", "name"),
     fields={
         "schema": Field((int,), "an integer", lambda v: None if v == SCHEMA_VERSION else f"this devenv reads schema {SCHEMA_VERSION}; got {v}"),
-        "name": Field((str,), "a string", lambda v: None if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", v) else f"must be lower-case letters, digits and '-' (a valid host and project name), got {v!r}"),
+        "name": Field((str,), "a string", lambda v: None if re.fullmatch(NAME_PATTERN, v) else f"must be lower-case letters, digits and '-' (a valid host and project name), got {v!r}"),
         "description": STR,
         "extends": STR,
         "versions": Table(

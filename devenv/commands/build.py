@@ -21,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv.context import Context
+    from devenv.images import build_profile
 
     ctx = Context.load(args.profile, ui)
     results = build_profile(ctx, services=args.service, no_cache=args.no_cache, pull=args.pull, offline=args.offline)
@@ -33,14 +34,3 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         ui.print(f"{len(built)} built, {len(results) - len(built)} already present")
     return 0
 
-
-def build_profile(ctx, *, services=None, no_cache=False, pull=False, offline=False):
-    """Build the images a profile needs (library entry point, also used by `up`)."""
-    from devenv import images
-
-    names = [images.image_for(s) for s in services] if services else list(images.CLUSTER_IMAGES)
-    needs_lock = any(images.SPECS[n].artifacts for n in images.with_parents(names))
-    lock = ctx.lock() if needs_lock else None
-    fetch = (lambda: ctx.fetch(lock, offline=offline)) if lock is not None else None
-    return images.build(ctx.profile, lock, ui=ctx.ui, names=names, ca_pem=ctx.ca_pem, proxies=ctx.proxies,
-                        no_cache=no_cache, pull=pull, before_first_build=fetch)

@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from rich.table import Table
 
-    from devenv import cluster, docker, images
+    from devenv import cluster, docker, images, labels
 
     used = images.used_by()
     running = {ci.image for ci in docker.containers()}
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     rows = []
     for i in docker.images():
         for tag in i.tags or ("<untagged>",):
-            rows.append({"tag": tag, "image": i.labels.get("devenv.image", ""), "size": i.size,
+            rows.append({"tag": tag, "image": i.labels.get(labels.IMAGE, ""), "size": i.size,
                          "profiles": used.get(tag, []), "in_use": tag in running or bool(used.get(tag))})
     if args.action == "prune":
         # keep the images the profiles last built and those of existing clusters

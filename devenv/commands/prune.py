@@ -17,21 +17,11 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 
 def leftovers() -> dict[str, list[str]]:
-    """Labelled resources whose cluster has no state any more."""
-    from devenv import cluster, docker
+    """Labelled resources of clusters that no longer exist (the one definition: cluster.leftovers)."""
+    from devenv import cluster
 
-    known = set(cluster.known_clusters())
-    out: dict[str, list[str]] = {"containers": [], "volumes": [], "networks": []}
-    for ci in docker.containers():
-        if ci.cluster not in known:
-            out["containers"].append(ci.name)
-    for name, labels in docker.volumes(["devenv.managed=true"]):
-        if labels.get("devenv.cluster") not in known:
-            out["volumes"].append(name)
-    for name, labels in docker.networks(["devenv.managed=true"]):
-        if labels.get("devenv.cluster") not in known:
-            out["networks"].append(name)
-    return out
+    found = cluster.leftovers()
+    return {f"{kind}s": [r.name for r in found if r.kind == kind] for kind in ("container", "volume", "network")}
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         result = cluster.up(ctx, args.name, ports_mode=args.ports, wait_timeout=args.wait_timeout, on_event=view.event)
     finally:
         view.stop()
-    eps = cluster.endpoints(ctx.profile.to_dict(), result.ports)
+    eps = cluster.endpoints(result.ports)
     if args.json:
         ui.emit_event({"event": "ready", "cluster": result.cluster.name, "already_running": result.already_running,
                "seconds": round(result.seconds, 2),

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from devenv import labels
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
@@ -186,11 +187,11 @@ class Context:
             raise Skip(NO_CLUSTER)
         by_name: dict[str, list[Any]] = {}
         for c in running:
-            by_name.setdefault(c.labels.get("devenv.cluster", ""), []).append(c)
+            by_name.setdefault(c.labels.get(labels.CLUSTER, ""), []).append(c)
         name = self.profile.name
         if name in by_name:
             return name, by_name[name]
-        mine = [n for n, cs in by_name.items() if any(c.labels.get("devenv.profile") == name for c in cs)]
+        mine = [n for n, cs in by_name.items() if any(c.labels.get(labels.PROFILE) == name for c in cs)]
         if mine:
             return mine[0], by_name[mine[0]]
         raise Skip(f"no cluster of profile {name!r} is running (running: {', '.join(sorted(by_name))}); devenv up starts one")

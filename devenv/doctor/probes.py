@@ -76,10 +76,9 @@ def known_clusters() -> list[str]:
 
 
 def remove_leftovers(resources: Sequence[Any]) -> None:
-    from devenv import docker
+    from devenv import cluster
 
-    by = {k: [r.name for r in resources if r.kind == k] for k in ("container", "network", "volume")}
-    docker.remove(containers_=by["container"], volumes_=by["volume"], networks_=by["network"])
+    cluster.remove_resources(resources)
 
 
 def disk_free(path: str) -> int | None:
@@ -291,11 +290,11 @@ def crlf_scripts(root: Path) -> list[str]:
     return bad
 
 
-def _docker(name: str) -> Callable[..., Any]:
+def _docker(name: str, **fixed: Any) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         from devenv import docker
 
-        return getattr(docker, name)(*args, **kwargs)
+        return getattr(docker, name)(*args, **fixed, **kwargs)
 
     return call
 
@@ -306,12 +305,9 @@ def _mkdir(path: str) -> None:
 
 def http_json(url: str, timeout: float = TIMEOUT) -> Any:
     """GET a daemon's JSON endpoint on the host (no proxy: it is local)."""
-    import json
-    import urllib.request
+    from devenv import readiness
 
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=timeout) as r:
-        return json.loads(r.read().decode("utf-8"))
+    return readiness.http_json(url, timeout)
 
 
 @dataclass(frozen=True)
@@ -319,14 +315,14 @@ class Probes:
     """Every probe a check may call. Fields are plain callables so tests pass their own."""
 
     engine_info: Callable[[], Any] = field(default=_docker("engine_info"))
-    engine_details: Callable[[], Any] = field(default=_docker("engine_details"))
+    engine_details: Callable[[], Any] = field(default=_docker("engine_info"))  # the same cached `docker info`
     compose_version: Callable[[], str | None] = field(default=_docker("compose_version"))
     buildx_version: Callable[[], str | None] = field(default=_docker("buildx_version"))
-    managed_containers: Callable[[], list[Any]] = field(default=_docker("managed_containers"))
-    managed_networks_and_volumes: Callable[[], list[Any]] = field(default=_docker("managed_networks_and_volumes"))
+    managed_containers: Callable[[], list[Any]] = field(default=_docker("containers"))
+    managed_networks_and_volumes: Callable[[], list[Any]] = lambda: [*_docker("networks")(), *_docker("volumes")()]
     known_clusters: Callable[[], list[str]] = known_clusters
     remove_leftovers: Callable[[Sequence[Any]], None] = remove_leftovers
-    local_images: Callable[[], list[Any]] = field(default=_docker("local_images"))
+    local_images: Callable[[], list[Any]] = field(default=_docker("images", managed=False))
     run_container: Callable[..., str] = field(default=_docker("run"))
     exec_in: Callable[[str, Sequence[str]], str] = field(default=_docker("exec_in"))
     env: Callable[[], Mapping[str, str]] = lambda: dict(os.environ)

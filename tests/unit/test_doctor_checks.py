@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from devenv import doctor
-from devenv.docker import ContainerState, EngineDetails, EngineInfo, LocalImage, ResourceInfo
+from devenv.docker import ContainerInfo, EngineInfo, ImageInfo, ResourceInfo
 from devenv.doctor import Context, Finding
 from devenv.doctor.probes import Completed, Probes, TlsAnswer
 from devenv.errors import DevenvError
@@ -17,7 +17,20 @@ from devenv.paths import paths
 
 GB = 1024**3
 ENGINE = EngineInfo("26.1.5", 8 * GB, 4, "linux", "x86_64", "/var/lib/docker", "default")
-DETAILS = EngineDetails("6.1.0", "Debian GNU/Linux 12 (bookworm)", "", "", "")
+DETAILS = dataclasses.replace(ENGINE, kernel_version="6.1.0", operating_system="Debian GNU/Linux 12 (bookworm)")
+
+
+def LocalImage(id: str, tags: tuple[str, ...], architecture: str, labels: dict[str, str]) -> ImageInfo:  # noqa: N802
+    """An image as `docker.images(managed=False)` lists it."""
+    return ImageInfo(id, tags, 0, labels, "", architecture)
+
+
+def ContainerState(name: str, image_ref: str, image_id: str, labels: dict[str, str], running: bool,  # noqa: N802
+                   host_ports: tuple[int, ...]) -> ContainerInfo:
+    """A container as `docker.containers()` lists it."""
+    ports = tuple(("127.0.0.1", p, p) for p in host_ports)
+    return ContainerInfo("id-" + name, name, labels.get("devenv.service", ""), labels.get("devenv.cluster", ""), labels.get("devenv.profile", ""),
+                         "running" if running else "exited", 0, image_ref, "", ports, image_id, labels)
 DOWN = DevenvError("asking the Docker engine for its info: the Docker engine is not reachable", hint="start Docker")
 ENGINE_SKIP = "the Docker engine is not reachable (see engine.reachable)"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import struct
@@ -14,15 +15,17 @@ from devenv import compose, profile, readiness, render, services
 
 
 def data(**over):
-    d = profile.resolve("default").to_dict()
+    """The default profile with some sections changed (a typed Profile, as the renderers take)."""
+    p = profile.resolve("default")
+    d = p.to_dict()
     for k, v in over.items():
         d[k] = {**d[k], **v}
-    return d
+    return dataclasses.replace(p, data=d)
 
 
 def test_overrides_win_over_devenv_defaults() -> None:
     d = data(config={"yarn-site": {"yarn.scheduler.minimum-allocation-mb": 512}, "core-site": {"fs.trash.interval": 60}})
-    files = render.hadoop_files(d)
+    files = render.hadoop_files(d, services.ports(d))
     assert files["yarn-site"]["yarn.scheduler.minimum-allocation-mb"] == 512
     assert files["core-site"]["fs.trash.interval"] == 60
     assert files["core-site"]["fs.defaultFS"] == "hdfs://devenv"
@@ -30,15 +33,15 @@ def test_overrides_win_over_devenv_defaults() -> None:
 
 def test_capacity_scheduler_queues_from_profile() -> None:
     d = data(config={"capacity-scheduler": {"yarn.scheduler.capacity.root.queues": "default,etl", "yarn.scheduler.capacity.root.etl.capacity": 40, "yarn.scheduler.capacity.root.default.capacity": 60}})
-    cap = render.hadoop_files(d)["capacity-scheduler"]
+    cap = render.hadoop_files(d, services.ports(d))["capacity-scheduler"]
     assert cap["yarn.scheduler.capacity.root.queues"] == "default,etl"
     assert cap["yarn.scheduler.capacity.root.default.capacity"] == 60
 
 
 def test_host_config_points_the_logical_name_at_published_ports() -> None:
     d = data(network={"bind": "127.0.0.1", "port_base": 20000})
-    inside = render.hadoop_files(d)["hdfs-site"]
-    host = render.hadoop_files(d, host=True)["hdfs-site"]
+    inside = render.hadoop_files(d, services.ports(d))["hdfs-site"]
+    host = render.hadoop_files(d, services.ports(d), host=True)["hdfs-site"]
     assert inside["dfs.namenode.rpc-address.devenv.nn1"] == "namenode:8020"
     assert host["dfs.namenode.rpc-address.devenv.nn1"] == "localhost:20000"
     assert host["dfs.client.use.datanode.hostname"] is True and inside["dfs.client.use.datanode.hostname"] is False
@@ -49,10 +52,10 @@ def test_datanodes_listen_on_their_published_ports() -> None:
     ps = services.ports(d)
     dn2 = {p.name: p for p in ps if p.service == "datanode-2"}
     assert dn2["data"].host == dn2["data"].container == 9876
-    hdfs = render.hadoop_files(d, instance="datanode-2")["hdfs-site"]
+    hdfs = render.hadoop_files(d, services.ports(d), instance="datanode-2")["hdfs-site"]
     assert hdfs["dfs.datanode.address"] == "0.0.0.0:9876"
     assert hdfs["dfs.datanode.hostname"] == "localhost"
-    assert render.hadoop_files(d)["hdfs-site"]["dfs.replication"] == 2
+    assert render.hadoop_files(d, services.ports(d))["hdfs-site"]["dfs.replication"] == 2
 
 
 def test_site_xml_escapes() -> None:
@@ -127,11 +130,12 @@ def test_thrift_probe_reports_exceptions() -> None:
 
 
 def test_beeline_connects_to_this_clusters_hiveserver2_without_a_url() -> None:
-    props = render.beeline_site(data())
+    props = render.beeline_site(services.ports(data()))
     assert props["beeline.hs2.jdbc.url.default"] == "devenv"
     assert props["beeline.hs2.jdbc.url.devenv"] == "jdbc:hive2://hiveserver2:10000/default;user=hadoop;password="
-    moved = render.beeline_site(data(config={"hive-site": {"hive.server2.thrift.port": 10011}}))
-    assert moved["beeline.hs2.jdbc.url.devenv"].startswith("jdbc:hive2://hiveserver2:10011/")
+    # inside the cluster: the service name and container port, wherever the host ports are published
+    moved = render.beeline_site(services.ports(data(network={"bind": "127.0.0.1", "port_base": 20000})))
+    assert moved == props
 
 
 def test_the_edge_node_gets_beeline_site_and_every_service_names_its_cluster(tmp_path: Path) -> None:
@@ -141,18 +145,18 @@ def test_the_edge_node_gets_beeline_site_and_every_service_names_its_cluster(tmp
     edge = model["services"]["spark-history"]
     assert f"{tmp_path / 'conf' / 'edge-hive'}:/etc/hive/conf:ro" in edge["volumes"]
     assert all(s["environment"]["DEVENV_CLUSTER"] == "c1" for s in model["services"].values())
-    # the edge node's Hive conf holds no server settings: nothing but beeline-site.xml is rendered there
     hs2 = model["services"]["hiveserver2"]
     assert not any("edge-hive" in v for v in hs2["volumes"])
 
 
 def test_the_edge_hive_conf_dir_holds_only_beeline_site(isolated: Path) -> None:
-    from devenv import cluster
+    from devenv import cluster, cluster_files
 
     c = cluster.Cluster("edge")
+    p = profile.resolve("default")
     tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
-    cluster.render_files(c, profile.resolve("default"), tags, {}, [])
+    cluster_files.render_files(c, p, services.ports(p), tags, [])
     edge = c.dir / "conf" / "edge-hive"
-    assert sorted(p.name for p in edge.iterdir()) == ["beeline-site.xml"]
+    assert sorted(f.name for f in edge.iterdir()) == ["beeline-site.xml"]
     assert "ConnectionPassword" not in (edge / "beeline-site.xml").read_text()
     assert (c.dir / "conf" / "hive" / "beeline-site.xml").read_text() == (edge / "beeline-site.xml").read_text()

@@ -11,6 +11,8 @@ import re
 from typing import Any
 
 from devenv.doctor.model import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
+from devenv.labels import CLUSTER, SERVICE
+from devenv.services import NAMENODE_INFO
 
 CLUSTER_TIMEOUT = 10.0
 # service whose container answers for a component, the command, and how to read its answer
@@ -29,17 +31,14 @@ CONF_ENDPOINTS = {
 
 
 def _service(containers: list[Any], service: str) -> Any | None:
-    return next((c for c in containers if c.labels.get("devenv.service") == service), None)
+    return next((c for c in containers if c.labels.get(SERVICE) == service), None)
 
 
 def _url(ctx: Context, instance: str, port_name: str, path: str) -> str | None:
     from devenv import services
 
-    for p in services.ports(ctx.profile.data):
-        if p.service == instance and p.name == port_name:
-            host = "127.0.0.1" if p.bind in ("0.0.0.0", "127.0.0.1") else ("[::1]" if p.bind in ("::", "::1") else p.bind)
-            return f"http://{host}:{p.host}{path}"
-    return None
+    p = services.ports(ctx.profile).find(instance, port_name)
+    return p.url_to(path, numeric=True) if p else None
 
 
 @check("cluster.images", "containers run the current builds of their images (drift)")
@@ -48,7 +47,7 @@ def cluster_images(ctx: Context) -> Finding:
     drift = []
     for c in sorted(running, key=lambda c: c.name):
         current = ctx.image(c.image_ref)
-        service = c.labels.get("devenv.service", c.name)
+        service = c.labels.get(SERVICE, c.name)
         if current is None:
             drift.append(f"{service} runs {c.image_ref}, which is no longer here")
         elif current.id != c.image_id:
@@ -127,7 +126,7 @@ def cluster_hdfs(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     if _service(running, "namenode") is None:
         return fail(f"cluster {name!r} has no running namenode", fix=f"devenv logs namenode shows why it stopped; devenv up starts it")
-    url = _url(ctx, "namenode", "http", "/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo")
+    url = _url(ctx, "namenode", "http", NAMENODE_INFO)
     beans = ctx.probes.http_json(url).get("beans", [])
     if not beans:
         return fail("the namenode's JMX endpoint has no NameNodeInfo yet", fix="wait for the namenode to finish starting")
@@ -161,15 +160,12 @@ def cluster_yarn(ctx: Context) -> Finding:
 
 @check("cluster.leftovers", "nothing left of clusters that no longer exist")
 def cluster_leftovers(ctx: Context) -> Finding:
-    from devenv.docker import ResourceInfo
+    from devenv.cluster import leftovers_among
 
-    containers = ctx.containers()
-    alive = set(ctx.probes.known_clusters()) | {c.labels.get("devenv.cluster") for c in containers if c.running}
-    left = [ResourceInfo("container", c.name, c.labels) for c in containers if c.labels.get("devenv.cluster") not in alive]
-    left += [r for r in ctx.probes.managed_networks_and_volumes() if r.labels.get("devenv.cluster") not in alive]
+    left = leftovers_among(ctx.containers(), ctx.probes.managed_networks_and_volumes(), ctx.probes.known_clusters())
     if not left:
         return ok("nothing left of removed clusters", found="none", required="none")
-    names = [f"{r.kind} {r.name} (cluster {r.labels.get('devenv.cluster', '?')!r})" for r in left]
+    names = [f"{r.kind} {r.name} (cluster {r.labels.get(CLUSTER, '?')!r})" for r in left]
     return warn(f"{len(left)} leftover{'s' if len(left) != 1 else ''} of clusters that no longer exist: {', '.join(names)}",
                 found=f"{len(left)} leftovers", required="none",
                 fix="devenv doctor --fix removes them (devenv has no state for these clusters any more)",

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from devenv import labels
 from devenv.doctor.checks.host import gb
 from devenv.doctor.checks.net import proxies, sources
 from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, parallel, skip, warn
@@ -101,7 +102,7 @@ def test_container(ctx: Context) -> Finding:
         candidates.append(ctx.profile.images["base"])
     except Skip:
         pass
-    candidates += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get("devenv.managed") == "true"]
+    candidates += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get(labels.MANAGED) == "true"]
     image = next((r for r in candidates if ctx.image(r) is not None), None)
     if image is None:
         return skip("no image to test with is here yet, and doctor never pulls (devenv build fetches the base image)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from devenv import compat
+from devenv import labels
 from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, skip, warn
 
 DISK_DOCKER = (5, 15)      # GB: fail below the first, warn below the second
@@ -64,7 +65,7 @@ def host_arch(ctx: Context) -> Finding:
         refs += [images[k] for k in ("base", "db_base") if images.get(k)]
     except Skip:
         pass
-    refs += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get("devenv.managed") == "true"]
+    refs += [i.tags[0] for i in ctx.images() if i.tags and i.labels.get(labels.MANAGED) == "true"]
     checked = 0
     for ref in dict.fromkeys(refs):
         img = ctx.image(ref)
@@ -84,7 +85,7 @@ def host_arch(ctx: Context) -> Finding:
 def ports_free(ctx: Context) -> Finding:
     from devenv import services
 
-    ports = services.ports(ctx.profile.data)
+    ports = services.ports(ctx.profile)
     busy_devenv, busy_other = [], []
     published: dict[int, tuple[str, str]] | None = None
     for p in ports:
@@ -93,7 +94,7 @@ def ports_free(ctx: Context) -> Finding:
             continue
         if published is None:
             try:
-                published = {port: (c.labels.get("devenv.cluster", "?"), c.name) for c in ctx.containers() for port in c.host_ports}
+                published = {port: (c.labels.get(labels.CLUSTER, "?"), c.name) for c in ctx.containers() for port in c.host_ports}
             except Skip:
                 published = {}
         what = f"{p.host} ({p.service} {p.name})"

@@ -1,0 +1,73 @@
+"""A cluster's rendered files: conf/ (mounted read-only), client/ (host tools) and compose.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from devenv import compose, labels, render
+from devenv.cluster_state import Cluster, db_password
+from devenv.services import PortPlan, instances
+
+if TYPE_CHECKING:
+    from devenv.profile import Profile
+
+
+def hive_jars(lock: Any) -> list[str]:
+    """file: URLs of the pinned Hive jars in the verified cache, for Spark's metastore client on the host."""
+    from devenv import artifacts
+
+    return sorted(artifacts.cached_path(a).resolve().as_uri() for a in lock.for_image("hive") if a.path.endswith(".jar"))
+
+
+def config_files(profile: "Profile", plan: PortPlan, pw: str, host_hive_jars: list[str] | None) -> dict[str, str]:
+    """conf/ (inside the cluster) and client/ (on this machine): relative path -> text."""
+    files: dict[str, str] = {}
+    per_instance = [(f"hadoop-{i}", i) for i, s in instances(profile) if s in ("namenode", "datanode", "nodemanager")]
+    for sub, inst in [("hadoop", None), *per_instance]:
+        for name, props in render.hadoop_files(profile, plan, instance=inst).items():
+            files[f"conf/{sub}/{name}.xml"] = render.site_xml(props)
+    files["conf/hive/hive-site.xml"] = render.site_xml(render.hive_site(profile, plan, pw))
+    files["conf/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(profile))
+    files["conf/spark/hive-site.xml"] = render.site_xml({"hive.metastore.uris": render.metastore_uri(plan)})
+    # beeline with no -u connects to this cluster's HiveServer2: in the Hive services and on the edge node
+    files["conf/hive/beeline-site.xml"] = files["conf/edge-hive/beeline-site.xml"] = render.site_xml(render.beeline_site(plan))
+    for name, props in render.hadoop_files(profile, plan, host=True).items():
+        files[f"client/hadoop/{name}.xml"] = render.site_xml(props)
+    files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(profile, host=True, host_hive_jars=host_hive_jars))
+    files["client/spark/hive-site.xml"] = render.site_xml(render.hive_site(profile, plan, pw, host=True))
+    files["client/hadoop/hive-site.xml"] = files["client/spark/hive-site.xml"]
+    return files
+
+
+def _label_config_digests(c: Cluster, model: dict[str, Any], files: Mapping[str, str]) -> None:
+    """A change to a mounted config file changes its container's label, so Compose recreates just that container."""
+    for svc in model["services"].values():
+        mounted = sorted(v.split(":")[0] for v in svc["volumes"] if str(c.dir / "conf") in v)
+        h = hashlib.sha256()
+        for m in mounted:
+            rel = Path(m).relative_to(c.dir).as_posix()
+            for k in sorted(k for k in files if k.startswith(rel + "/") or k == rel):
+                h.update(k.encode() + files[k].encode())
+        svc["labels"][labels.CONFIG] = h.hexdigest()[:16]
+
+
+def render_files(c: Cluster, profile: "Profile", plan: PortPlan, tags: Mapping[str, str],
+                 host_hive_jars: list[str] | None = None) -> str:
+    """Write conf/, client/ and compose.json; returns a digest of everything rendered."""
+    files = config_files(profile, plan, db_password(c), host_hive_jars)
+    model = compose.render(profile, cluster=c.name, tags=tags, conf_dir=c.dir / "conf", ports=plan, secrets_dir=c.dir / "secrets")
+    _label_config_digests(c, model, files)
+    files["compose.json"] = json.dumps(model, indent=1)
+    h = hashlib.sha256()
+    for k in sorted(files):
+        h.update(k.encode() + b"\0" + files[k].encode())
+    digest = h.hexdigest()
+    if digest != c.state().get("rendered") or not c.compose_file.exists():
+        shutil.rmtree(c.dir / "conf", ignore_errors=True)
+        shutil.rmtree(c.dir / "client", ignore_errors=True)
+        render.write_tree(c.dir, files)
+    return digest

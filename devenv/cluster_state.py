@@ -1,0 +1,116 @@
+"""What devenv knows about a cluster on disk, and what is left of clusters it no longer knows.
+
+A cluster is a Compose project named `devenv-<name>` whose rendered files live
+in the state directory (`clusters/<name>/`): compose.json, conf/ (mounted
+read-only), client/ (for host tools), state.json (profile, ports) and secrets/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from devenv import compose, docker, schema
+from devenv.docker import ContainerInfo, ResourceInfo
+from devenv.errors import DevenvError
+from devenv.paths import paths
+
+if TYPE_CHECKING:
+    from devenv.profile import Profile
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+
+    @property
+    def dir(self) -> Path:
+        return paths().state / "clusters" / self.name
+
+    @property
+    def project(self) -> str:
+        return compose.project_name(self.name)
+
+    @property
+    def compose_file(self) -> Path:
+        return self.dir / "compose.json"
+
+    @property
+    def state_file(self) -> Path:
+        return self.dir / "state.json"
+
+    def state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write_state(self, state: Mapping[str, Any]) -> None:
+        self.state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
+
+    def port_overrides(self) -> dict[tuple[str, str], int]:
+        return {(k.split("/")[0], k.split("/")[1]): v for k, v in self.state().get("ports", {}).items()}
+
+
+def cluster_name(name: str | None, profile: "Profile") -> str:
+    n = name or profile.name
+    if not re.fullmatch(schema.NAME_PATTERN, n):
+        raise DevenvError(f"cluster name {n!r} must be lower-case letters, digits and '-' (it names hosts, networks and volumes)")
+    return n
+
+
+def known_clusters() -> list[str]:
+    """Clusters devenv has state for (`devenv down` keeps it; they still exist)."""
+    root = paths().state / "clusters"
+    return sorted(p.name for p in root.iterdir() if (p / "compose.json").is_file()) if root.is_dir() else []
+
+
+def save_state(c: Cluster, profile: "Profile", overrides: Mapping[tuple[str, str], int], digest: str, tags: Mapping[str, str]) -> None:
+    prev = c.state()
+    c.write_state({
+        "schema": 1, "cluster": c.name, "profile": profile.name, "profile_path": str(profile.path),
+        "ports": {f"{i}/{n}": p for (i, n), p in overrides.items()}, "rendered": digest, "images": dict(tags),
+        "created": prev.get("created") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "bootstrapped": prev.get("bootstrapped", False),
+    })
+
+
+def db_password(c: Cluster) -> str:
+    """The metastore database's password, made once per cluster, in its private secrets/ directory."""
+    f = c.dir / "secrets" / "db-password"
+    if not f.exists():
+        f.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(f.parent, 0o700)
+        f.write_text(secrets.token_urlsafe(18), encoding="ascii")
+    os.chmod(f, 0o644)  # read by the database's own uid through the bind mount; the directory is private
+    return f.read_text(encoding="ascii").strip()
+
+
+# --- leftovers: the one definition (prune and doctor) -------------------------------
+
+def leftovers_among(containers: Iterable[ContainerInfo], others: Iterable[ResourceInfo], known: Iterable[str]) -> list[ResourceInfo]:
+    """The resources of clusters that no longer exist: devenv has no state for them and none of their containers runs.
+
+    Containers first, then `others` (networks, volumes) in the order given.
+    """
+    conts = list(containers)
+    alive = set(known) | {c.cluster for c in conts if c.running}
+    left = [ResourceInfo("container", c.name, c.labels) for c in conts if c.cluster not in alive]
+    return left + [r for r in others if r.cluster not in alive]
+
+
+def leftovers() -> list[ResourceInfo]:
+    """Leftovers on the engine now (containers, networks, volumes)."""
+    return leftovers_among(docker.containers(), [*docker.networks(), *docker.volumes()], known_clusters())
+
+
+def remove_resources(resources: Sequence[ResourceInfo]) -> None:
+    """Remove containers, volumes and networks (containers first, so their volumes and networks are free)."""
+    by = {k: [r.name for r in resources if r.kind == k] for k in ("container", "network", "volume")}
+    docker.remove(containers_=by["container"], volumes_=by["volume"], networks_=by["network"])
