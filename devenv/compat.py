@@ -123,8 +123,15 @@ def debian_suite(image: str) -> str | None:
 
 def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
     """Every problem with the pins and how they combine."""
-    problems: list[Problem] = []
     v = {k: str(x) for k, x in versions.items()}
+    problems = _unknown(v)
+    if problems:
+        return problems  # combinations of unknown versions say nothing useful
+    return _java(v) + _metastore(v) + _scala_and_tez(v) + _images(v, images)
+
+
+def _unknown(v: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
     for comp in ("java", "hadoop", "hive", "spark"):
         if comp not in v:
             problems.append(((("versions",),), f"missing required key {comp!r}"))
@@ -136,9 +143,11 @@ def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
         near = _nearest(known, value)
         why = f": {reason}" if reason else ""
         problems.append(((("versions", comp),), f"unknown {comp} version {value!r}{why}. Nearest valid choice: {comp} = \"{near}\" (known: {', '.join(known)})"))
-    if problems:
-        return problems  # combinations of unknown versions say nothing useful
+    return problems
 
+
+def _java(v: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
     java = v["java"]
     for comp in ("hadoop", "hive", "spark"):
         support = java_for(comp, v[comp])
@@ -149,29 +158,41 @@ def check(versions: dict[str, Any], images: dict[str, Any]) -> list[Problem]:
             if alt:
                 fix += f" or {comp} = \"{alt}\""
             problems.append(((("versions", comp), ("versions", "java")), f"{comp} {v[comp]} does not run on Java {java}: {support.reason}. Nearest valid choice: {fix}"))
+    return problems
 
+
+def _metastore(v: dict[str, str]) -> list[Problem]:
     spark_line = line_of(v["spark"])
     lo, hi = SPARK_METASTORE[spark_line]
-    if not (vkey(lo) <= vkey(v["hive"]) <= vkey(hi)):
-        hives = [h for h in KNOWN["hive"] if vkey(lo) <= vkey(h) <= vkey(hi)]
-        sparks = [s for s in KNOWN["spark"] if vkey(SPARK_METASTORE[line_of(s)][0]) <= vkey(v["hive"]) <= vkey(SPARK_METASTORE[line_of(s)][1])]
-        fix = " or ".join(x for x in (
-            f"hive = \"{_nearest(hives, v['hive'])}\"" if hives else "",
-            f"spark = \"{_nearest(sparks, v['spark'])}\"" if sparks else "",
-        ) if x)
-        problems.append(((("versions", "hive"), ("versions", "spark")), f"Spark {spark_line} talks to Hive metastores {lo} to {hi} (spark.sql.hive.metastore.version), not {v['hive']}. Nearest valid choice: {fix}"))
+    if vkey(lo) <= vkey(v["hive"]) <= vkey(hi):
+        return []
+    hives = [h for h in KNOWN["hive"] if vkey(lo) <= vkey(h) <= vkey(hi)]
+    sparks = [s for s in KNOWN["spark"] if vkey(SPARK_METASTORE[line_of(s)][0]) <= vkey(v["hive"]) <= vkey(SPARK_METASTORE[line_of(s)][1])]
+    fix = " or ".join(x for x in (
+        f"hive = \"{_nearest(hives, v['hive'])}\"" if hives else "",
+        f"spark = \"{_nearest(sparks, v['spark'])}\"" if sparks else "",
+    ) if x)
+    return [((("versions", "hive"), ("versions", "spark")), f"Spark {spark_line} talks to Hive metastores {lo} to {hi} (spark.sql.hive.metastore.version), not {v['hive']}. Nearest valid choice: {fix}")]
 
+
+def _scala_and_tez(v: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    spark_line = line_of(v["spark"])
     scala = v.get("scala")
     if scala and scala != SPARK_SCALA[spark_line]:
         problems.append(((("versions", "scala"), ("versions", "spark")), f"the pyspark {v['spark']} distribution is built for Scala {SPARK_SCALA[spark_line]}, not {scala}. Nearest valid choice: scala = \"{SPARK_SCALA[spark_line]}\""))
-
     tez = v.get("tez")
     if tez:
         ok = HIVE_TEZ.get(line_of(v["hive"]), ())
         if tez not in ok:
             fix = f"tez = \"{_nearest(ok, tez)}\"" if ok else "remove tez"
             problems.append(((("versions", "tez"), ("versions", "hive")), f"Hive {line_of(v['hive'])} is released against Tez {', '.join(ok) or 'none of the known versions'}, not {tez}. Nearest valid choice: {fix}"))
+    return problems
 
+
+def _images(v: dict[str, str], images: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    java = v["java"]
     base = str(images.get("base", "debian:bookworm-slim"))
     suite = debian_suite(base)
     if suite in DEBIAN_JAVA and images.get("java_package") == "":
