@@ -14,8 +14,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
-def devenv(*args: str, home: str | None = None, check: bool = True, timeout: float = 3600) -> tuple[float, subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "NO_COLOR": "1"}
+def devenv(*args: str, home: str | None = None, check: bool = True, timeout: float = 3600,
+           env_extra: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run `python -m devenv ARGS` (optionally with its own DEVENV_HOME and extra environment); (seconds, process)."""
+    env = {**os.environ, "NO_COLOR": "1", **(env_extra or {})}
     if home:
         env["DEVENV_HOME"] = home
     start = time.perf_counter()

@@ -6,7 +6,12 @@ start-up; "checks s" is the part spent running the checks (from the JSON
 summary). The load average is printed too: the checks call the Docker CLI a
 dozen times at once, so a busy machine shows in the numbers.
 
-    python benchmarks/doctor.py [--runs N] [--check ID ...]
+The figure is for a machine with no devenv cluster: the script checks with
+`docker ps --filter label=devenv.managed=true` before and after the runs and
+refuses to measure when devenv containers are running, unless
+`--allow-cluster`, which labels the table with their number instead.
+
+    python benchmarks/doctor.py [--runs N] [--check ID ...] [--allow-cluster]
 """
 
 from __future__ import annotations
@@ -30,11 +35,36 @@ def time_once(extra: list[str]) -> tuple[float, float, dict[str, int]]:
     return wall, float(doc["summary"]["seconds"]), {s: doc["summary"][s] for s in ("ok", "warn", "fail", "skip", "error")}
 
 
+def devenv_containers() -> list[str] | None:
+    """Names of running devenv containers (label devenv.managed=true); None when no engine answers."""
+    try:
+        p = subprocess.run(["docker", "ps", "--filter", "label=devenv.managed=true", "--format", "{{.Names}}"],
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout.split() if p.returncode == 0 else None
+
+
+def cluster_state(allow: bool) -> str:
+    """'no cluster up', or a label naming the running devenv containers (exits when not `allow`)."""
+    running = devenv_containers()
+    if running is None:
+        return "no cluster up (no engine answers)"
+    if not running:
+        return "no cluster up"
+    if not allow:
+        sys.exit(f"{len(running)} devenv containers are running ({', '.join(running[:5])}{', ...' if len(running) > 5 else ''}); "
+                 "this figure is for a machine with no cluster: run `devenv down` first, or pass --allow-cluster to label it")
+    return f"WITH {len(running)} devenv containers running"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--check", action="append", default=[], metavar="ID", help="passed to devenv doctor")
+    ap.add_argument("--allow-cluster", action="store_true", help="measure even with devenv containers running, and say so in the title")
     args = ap.parse_args()
+    before = cluster_state(args.allow_cluster)
     from rich.console import Console
     from rich.table import Table
 
@@ -46,8 +76,10 @@ def main() -> int:
         walls.append(w)
         checks.append(c)
         states.append(s)
+    after = cluster_state(args.allow_cluster)
+    state = before if before == after else f"{before} before, {after} after"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    t = Table(title=f"devenv doctor, no cluster up, {args.runs} runs (load average {load:.1f} on {os.cpu_count()} CPUs)")
+    t = Table(title=f"devenv doctor, {state}, {args.runs} runs (load average {load:.1f} on {os.cpu_count()} CPUs)")
     for col in ("measure", "median s", "min s", "max s", "target s", "met"):
         t.add_column(col)
     med = statistics.median(walls)

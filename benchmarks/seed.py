@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -30,7 +31,11 @@ def seed_once(name: str | None, scale: float, fmt: str) -> tuple[float, int, dic
     rows = 0
     last, last_t = None, start
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
-        assert p.stdout is not None
+        assert p.stdout is not None and p.stderr is not None
+        err_chunks: list[str] = []
+        # stderr is drained beside stdout: a child that fills the stderr pipe while we wait on stdout would block for ever
+        drain = threading.Thread(target=lambda: err_chunks.extend(p.stderr), daemon=True)  # type: ignore[arg-type]
+        drain.start()
         for line in p.stdout:
             if not line.startswith("{"):
                 continue
@@ -42,7 +47,9 @@ def seed_once(name: str | None, scale: float, fmt: str) -> tuple[float, int, dic
                 last, last_t = (e.get("phase", "").split(" ")[0] or None), now
             if e.get("state") == "done":
                 rows = int(e["total_rows"])
-        err = p.stderr.read() if p.stderr else ""
+        p.wait()
+        drain.join()
+        err = "".join(err_chunks)
     if p.returncode != 0:
         raise SystemExit(f"devenv seed failed (exit {p.returncode}):\n{err[-3000:]}")
     return time.perf_counter() - start, rows, phases
