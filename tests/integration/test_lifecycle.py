@@ -62,9 +62,9 @@ def test_names_have_no_underscores_and_carry_labels(cluster) -> None:
 
     conts = docker.containers(NAME)
     assert {c.service for c in conts} == SERVICES
-    assert [n for n, _ in docker.networks([f"devenv.cluster={NAME}"])] == [f"devenv-{NAME}"]
+    assert [n.name for n in docker.networks(NAME)] == [f"devenv-{NAME}"]
     assert all("_" not in c.name for c in conts)
-    assert len(docker.volumes([f"devenv.cluster={NAME}"])) == len(SERVICES)
+    assert len(docker.volumes(NAME)) == len(SERVICES)
 
 
 def test_up_on_a_healthy_cluster_returns_at_once(cluster) -> None:
@@ -353,9 +353,11 @@ def test_prune_removes_leftovers_of_clusters_that_no_longer_exist(cluster) -> No
     from python_on_whales import docker as pw
 
     base = next(i.repo_tags[0] for i in pw.image.list() if i.repo_tags and i.repo_tags[0].startswith("devenv/jvm:"))
-    ghost = pw.run(base, ["sleep", "300"], detach=True, remove=False, pull="never",
+    # a stopped container of a cluster with no state here: a leftover (a running one is never one)
+    ghost = pw.run(base, ["true"], detach=True, remove=False, pull="never",
                    labels={"devenv.managed": "true", "devenv.cluster": "ghost-cluster", "devenv.service": "namenode"})
     ghost_name = ghost.name
+    pw.container.wait(ghost_name)
     try:
         r = devenv("--json", "prune").json()
         assert ghost_name in r["containers"]
