@@ -56,6 +56,7 @@ class Profile:
     path: Path | None
     chain: tuple[str, ...]
     data: Mapping[str, Any] = field(repr=False)
+    warnings: tuple[str, ...] = ()  # located, for the user to see: not errors
 
     @property
     def versions(self) -> Mapping[str, str]:
@@ -276,7 +277,19 @@ def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) ->
         path=path,
         chain=tuple(s.label for s in sources),
         data=MappingProxyType(merged),
+        warnings=tuple(_plain_http(sources)),
     )
+
+
+def _plain_http(sources: list[Source]) -> list[str]:
+    """A located warning for every `[sources]` URL a profile gives as plain http://."""
+    out = []
+    for src in sources:
+        for k, v in (src.data.get("sources") or {}).items():
+            if isinstance(v, str) and v.lower().startswith("http://"):
+                out.append(f"{src.where(('sources', k))}: sources.{k}: {v!r} is plain http://: anyone on the way can read "
+                           "and change what is downloaded (the lock's sha256 still checks each artifact); use https://")
+    return out
 
 
 def _seed_file_problems(sources: list[Source]) -> list[str]:
