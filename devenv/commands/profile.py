@@ -124,7 +124,7 @@ def _validate(args: argparse.Namespace, ui: "Ui") -> int:
             for w in p.warnings if not args.json else ():
                 ui.warn(w)
         except ProfileError as e:
-            results.append({"profile": str(path), "valid": False, "problems": e.problems, "chain": []})
+            results.append({"profile": str(path), "valid": False, "problems": e.problems, "chain": [], "warnings": []})
     bad = [r for r in results if not r["valid"]]
     if args.json:
         ui.emit_json({"schema": 1, "results": results})
