@@ -9,6 +9,17 @@ $ErrorActionPreference = 'Stop'
 $MinMajor = 3; $MinMinor = 10
 $Here = Split-Path -Parent $MyInvocation.MyCommand.Path
 
+# Run a native program and stop the install when it fails: $ErrorActionPreference does not
+# cover native programs, only $LASTEXITCODE tells. Every native call below goes through this.
+function Invoke-Checked {
+    $exe = $args[0]; $rest = @($args | Select-Object -Skip 1)
+    & $exe @rest
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host "failed (exit code $LASTEXITCODE): $($args -join ' ')"
+        exit $LASTEXITCODE
+    }
+}
+
 function Find-Python {
     $candidates = @()
     if (Get-Command py -ErrorAction SilentlyContinue) { $candidates += ,@('py', '-3') }
@@ -34,10 +45,10 @@ if (-not $Python) {
 
 if ($Dev) {
     $Venv = Join-Path $Here '.venv'
-    if (-not (Test-Path (Join-Path $Venv 'Scripts\python.exe'))) { & $Python -m venv $Venv }
+    if (-not (Test-Path (Join-Path $Venv 'Scripts\python.exe'))) { Invoke-Checked $Python -m venv $Venv }
     $VPy = Join-Path $Venv 'Scripts\python.exe'
-    & $VPy -m pip install --quiet --upgrade pip
-    & $VPy -m pip install --quiet --editable "$Here[test]"
+    Invoke-Checked $VPy -m pip install --quiet --upgrade pip
+    Invoke-Checked $VPy -m pip install --quiet --editable "$Here[test]"
     Write-Host "devenv installed editable in $Venv"
     Write-Host "next: $VPy -m pytest      (the whole test suite; see README.md)"
     exit 0
@@ -45,20 +56,20 @@ if ($Dev) {
 
 if (Get-Command pipx -ErrorAction SilentlyContinue) {
     Write-Host 'installing with pipx'
-    pipx install --force $Here | Out-Null
+    Invoke-Checked pipx install --force $Here | Out-Null
 } elseif (Get-Command uv -ErrorAction SilentlyContinue) {
     Write-Host 'installing with uv tool'
-    uv tool install --force --reinstall $Here | Out-Null
+    Invoke-Checked uv tool install --force --reinstall $Here | Out-Null
 } else {
     $Data = Join-Path $env:LOCALAPPDATA 'devenv'
     $Venv = Join-Path $Data 'venv'
     Write-Host "installing into $Venv"
     New-Item -ItemType Directory -Force -Path $Data | Out-Null
-    if (-not (Test-Path (Join-Path $Venv 'Scripts\python.exe'))) { & $Python -m venv $Venv }
+    if (-not (Test-Path (Join-Path $Venv 'Scripts\python.exe'))) { Invoke-Checked $Python -m venv $Venv }
     $VPy = Join-Path $Venv 'Scripts\python.exe'
-    & $VPy -m pip install --quiet --upgrade pip
-    & $VPy -m pip install --quiet --upgrade --force-reinstall --no-deps $Here
-    & $VPy -m pip install --quiet $Here
+    Invoke-Checked $VPy -m pip install --quiet --upgrade pip
+    Invoke-Checked $VPy -m pip install --quiet --upgrade --force-reinstall --no-deps $Here
+    Invoke-Checked $VPy -m pip install --quiet $Here
     $Bin = Join-Path $Data 'bin'
     New-Item -ItemType Directory -Force -Path $Bin | Out-Null
     Set-Content -Path (Join-Path $Bin 'devenv.cmd') -Value "@`"$(Join-Path $Venv 'Scripts\devenv.exe')`" %*" -Encoding ASCII
@@ -70,7 +81,8 @@ if (Get-Command pipx -ErrorAction SilentlyContinue) {
     $env:Path = "$Bin;$env:Path"
 }
 
-Write-Host "devenv $((devenv --version).Split(' ')[1]) installed"
+$Version = Invoke-Checked devenv --version
+Write-Host "devenv $($Version.Split(' ')[1]) installed"
 if (-not (Get-Command docker -ErrorAction SilentlyContinue)) {
     Write-Host 'Docker Desktop (WSL 2 backend) is needed to run clusters: winget install Docker.DockerDesktop'
 }

@@ -50,7 +50,13 @@ def pypi_dir() -> Path:
 
 
 def cached_path(a: Artifact) -> Path:
-    return (maven_dir() / a.path) if a.source == "maven" else (pypi_dir() / a.path)
+    """Where `a` lives in the cache; a path that is not plain relative or leaves the cache is refused."""
+    from devenv.confine import within
+
+    roots = {"maven": maven_dir, "pypi": pypi_dir}
+    if a.source not in roots:
+        raise DevenvError(f"{a.coords}: unknown artifact source {a.source!r}", hint="regenerate the lock: devenv lock")
+    return within(roots[a.source](), a.path, f"{a.coords}: lock path")
 
 
 def _stamp(p: Path) -> Path:

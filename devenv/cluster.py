@@ -7,7 +7,6 @@ rendered files in `cluster_files`, preflight and waiting in `cluster_start`.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,9 @@ from devenv import docker, readiness
 from devenv.cluster_files import hive_jars, render_files
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
 from devenv.cluster_state import Cluster, cluster_name, known_clusters, leftovers, leftovers_among, remove_resources, save_state
+from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
+from devenv.paths import paths
 from devenv.services import PortPlan, base_service, instances, ports
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def down(name: str, *, volumes: bool) -> list[str]:
         leftover = [v.name for v in docker.volumes(name)]
         docker.remove(volumes_=leftover, networks_=[n.name for n in docker.networks(name)])
         removed += leftover
-        shutil.rmtree(c.dir, ignore_errors=True)
+        safe_rmtree(c.dir, paths().state / "clusters")
     elif not conts and not c.dir.exists():
         raise DevenvError(f"no cluster named {name!r}", hint=f"known clusters: {', '.join(known_clusters()) or 'none'}")
     return removed

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from devenv import compose, labels, render
 from devenv.cluster_state import Cluster, db_password
+from devenv.confine import safe_rmtree
+from devenv.paths import paths
 from devenv.services import PortPlan, instances
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def render_files(c: Cluster, profile: "Profile", plan: PortPlan, tags: Mapping[s
         h.update(k.encode() + b"\0" + files[k].encode())
     digest = h.hexdigest()
     if digest != c.state().get("rendered") or not c.compose_file.exists():
-        shutil.rmtree(c.dir / "conf", ignore_errors=True)
-        shutil.rmtree(c.dir / "client", ignore_errors=True)
+        for sub in ("conf", "client"):
+            if (c.dir / sub).exists():
+                safe_rmtree(c.dir / sub, paths().state / "clusters")
         render.write_tree(c.dir, files)
     return digest

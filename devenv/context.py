@@ -38,7 +38,10 @@ class Context:
 
         user_config = prof.load_user_config()
         path, _ = prof.select(ref)
-        return cls(prof.load_profile(path, user_config=user_config), user_config, ui)
+        profile = prof.load_profile(path, user_config=user_config)
+        for w in profile.warnings:
+            ui.warn(w)
+        return cls(profile, user_config, ui)
 
     @cached_property
     def ca_pem(self) -> str:

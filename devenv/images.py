@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from devenv import docker, labels
+from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
 from devenv.paths import paths, resource_dir
 from devenv.services import SERVICE_IMAGE
@@ -174,7 +175,8 @@ def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
 
     spec = SPECS[p.name]
     ctx = paths().state / "build" / f"{p.name}-{p.digest[:12]}"
-    shutil.rmtree(ctx, ignore_errors=True)
+    if ctx.exists():
+        safe_rmtree(ctx, paths().state / "build")
     shutil.copytree(templates() / p.name, ctx, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
     if spec.shared_lib:
         shutil.copytree(templates() / SHARED_LIB, ctx / SHARED_LIB, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
@@ -238,7 +240,7 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
                 e.message = f"building the {p.name} image ({p.tag}) failed"
                 e.hint = f"the full build log is in {paths().debug_log}; build context kept in {ctx}"
                 raise
-        shutil.rmtree(ctx, ignore_errors=True)
+        safe_rmtree(ctx, paths().state / "build")
         ui.info(f"built {p.tag} in {time.monotonic() - started:.0f} s")
         results.append((p, "built"))
     _remember(profile, plans)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from devenv.errors import DevenvError
+from devenv.tomlsource import KeyPath, format_path
 
 LOCK_SCHEMA = 1
 
@@ -70,23 +72,72 @@ def inputs_digest(versions: dict[str, str], recipes: Iterable[Path]) -> str:
 
 
 def read(path: Path) -> Lock:
-    import tomlkit
-    from tomlkit.exceptions import ParseError
+    """Read and check a lock: every problem located (file:line:col: key: message), nothing trusted unchecked."""
+    from devenv.errors import ProfileError
+    from devenv.tomlsource import TomlSyntaxError, load
 
+    regen = f"regenerate it: devenv lock {path.stem}"
     if not path.is_file():
         raise DevenvError(f"no lock file for this profile: {path} does not exist",
                           hint=f"create it with: devenv lock {path.stem}   (needs the Docker engine and network access)")
     try:
-        data = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
-    except ParseError as e:
-        raise DevenvError(f"{path}:{e.line}:{max(e.col, 1)}: the lock file is not valid TOML", hint=f"regenerate it: devenv lock {path.stem}") from None
+        src = load(path)
+    except TomlSyntaxError as e:
+        raise DevenvError(f"{e.location}: the lock file is not valid TOML", details=[e.message], hint=regen) from None
+    data = src.data
     if data.get("schema") != LOCK_SCHEMA:
-        raise DevenvError(f"{path}: lock schema {data.get('schema')!r}, this devenv reads {LOCK_SCHEMA}", hint=f"regenerate it: devenv lock {path.stem}")
-    try:
-        arts = tuple(Artifact(**{k: a[k] for k in ("image", "source", "coords", "path", "size", "sha256")}) for a in data.get("artifact", []))
-        return Lock(profile=data["profile"], inputs=data["inputs"], versions=dict(data["versions"]), artifacts=arts)
-    except (KeyError, TypeError) as e:
-        raise DevenvError(f"{path}: malformed lock entry ({e})", hint=f"regenerate it: devenv lock {path.stem}") from None
+        raise DevenvError(f"{path}: lock schema {data.get('schema')!r}, this devenv reads {LOCK_SCHEMA}", hint=regen)
+    problems = [f"{src.where(k)}: {format_path(k)}: {m}" for k, m in lock_problems(data)]
+    if problems:
+        raise ProfileError(f"the lock file {path} is invalid ({len(problems)} problem{'s' if len(problems) != 1 else ''})", problems, hint=regen)
+    arts = tuple(Artifact(**{k: a[k] for k in ARTIFACT_KEYS}) for a in data.get("artifact", []))
+    return Lock(profile=data["profile"], inputs=data["inputs"], versions=dict(data["versions"]), artifacts=arts)
+
+
+ARTIFACT_KEYS = ("image", "source", "coords", "path", "size", "sha256")
+SOURCES = ("maven", "pypi")
+
+
+def _artifact_problems(a: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    from devenv.confine import control_character, relative_path_problem
+
+    for k in ARTIFACT_KEYS:
+        if k not in a:
+            yield "", f"missing key {k!r}"
+    for k in ("image", "source", "coords", "path", "sha256"):
+        if k in a and not isinstance(a[k], str):
+            yield k, f"must be a string, not {a[k]!r}"
+    if isinstance(a.get("source"), str) and a["source"] not in SOURCES:
+        yield "source", f"unknown source {a['source']!r}; a lock knows {', '.join(SOURCES)}"
+    if isinstance(a.get("path"), str):
+        msg = relative_path_problem(a["path"])
+        if msg:
+            yield "path", f"{msg}: a lock path is relative to the artifact cache"
+    for k in ("image", "coords"):
+        bad = control_character(a[k]) if isinstance(a.get(k), str) else None
+        if bad:
+            yield k, f"must not contain control characters ({bad})"
+    if "size" in a and (not isinstance(a["size"], int) or isinstance(a["size"], bool) or a["size"] < 0):
+        yield "size", f"must be a whole number of bytes (0 or more), not {a['size']!r}"
+    if isinstance(a.get("sha256"), str) and not re.fullmatch(r"[0-9a-f]{64}", a["sha256"]):
+        yield "sha256", f"must be 64 lower-case hex digits, not {a['sha256']!r}"
+
+
+def lock_problems(data: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+    """Every problem in a parsed lock, as (key path, message)."""
+    out: list[tuple[KeyPath, str]] = []
+    for k, t, what in (("profile", str, "a string"), ("inputs", str, "a string"), ("versions", dict, "a table")):
+        if not isinstance(data.get(k), t):
+            out.append(((k,), f"must be {what}, not {data.get(k)!r}"))
+    arts = data.get("artifact", [])
+    if not isinstance(arts, list):
+        return [*out, (("artifact",), "must be an array of tables ([[artifact]] entries)")]
+    for i, a in enumerate(arts):
+        if not isinstance(a, dict):
+            out.append((("artifact", i), "must be a table"))
+            continue
+        out += [(("artifact", i, k) if k else ("artifact", i), m) for k, m in _artifact_problems(a)]
+    return out
 
 
 def write(path: Path, lock: Lock) -> None:

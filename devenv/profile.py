@@ -56,6 +56,7 @@ class Profile:
     path: Path | None
     chain: tuple[str, ...]
     data: Mapping[str, Any] = field(repr=False)
+    warnings: tuple[str, ...] = ()  # located, for the user to see: not errors
 
     @property
     def versions(self) -> Mapping[str, str]:
@@ -239,6 +240,7 @@ def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) ->
             broken.add(str(p[0]) if p else "")
     if not sources or chain_broken:
         raise _profile_error(path, problems)
+    problems += _seed_file_problems(sources)
 
     origins: dict[KeyPath, Source] = {}
     merged: dict[str, Any] = copy.deepcopy(DEFAULTS)
@@ -275,7 +277,35 @@ def load_profile(path: Path, *, user_config: Mapping[str, Any] | None = None) ->
         path=path,
         chain=tuple(s.label for s in sources),
         data=MappingProxyType(merged),
+        warnings=tuple(_plain_http(sources)),
     )
+
+
+def _plain_http(sources: list[Source]) -> list[str]:
+    """A located warning for every `[sources]` URL a profile gives as plain http://."""
+    out = []
+    for src in sources:
+        for k, v in (src.data.get("sources") or {}).items():
+            if isinstance(v, str) and v.lower().startswith("http://"):
+                out.append(f"{src.where(('sources', k))}: sources.{k}: {v!r} is plain http://: anyone on the way can read "
+                           "and change what is downloaded (the lock's sha256 still checks each artifact); use https://")
+    return out
+
+
+def _seed_file_problems(sources: list[Source]) -> list[str]:
+    """The files seed steps read: inside the directory of the profile that names them, of the right kind."""
+    from devenv.confine import seed_file_problem
+
+    out: list[str] = []
+    for src in sources:
+        steps = src.data.get("seed")
+        for i, item in enumerate(steps if src.path and isinstance(steps, list) else []):
+            for kind in schema.SEED_FILES:
+                value = item.get(kind) if isinstance(item, dict) else None
+                msg = seed_file_problem(kind, value, src.path.parent) if isinstance(value, str) else None
+                if msg:
+                    out.append(f"{src.where(('seed', i, kind))}: {format_path(('seed', i, kind))}: {msg}")
+    return out
 
 
 def _semantic(p: dict[str, Any]) -> list[tuple[tuple[KeyPath, ...], str]]:

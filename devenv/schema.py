@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from devenv.confine import control_character, hdfs_target_problem, relative_path_problem
 from devenv.tomlsource import KeyPath
 
 Problem = tuple[KeyPath, str]
@@ -131,10 +132,29 @@ VERSION = Field((str,), 'a version string such as "3.4.2"', _version)
 JAVA = Field((str, int), 'a Java major version such as "17"', lambda v: None if re.fullmatch(r"\d+", str(v)) else f"must be a Java major version such as \"17\", got {v!r}")
 MEMORY = Field((str,), 'a size string such as "512m"', _memory)
 BOOL = Field((bool,), "true or false")
-PROPERTY = Field((str, int, float, bool), "a string, number or boolean")
+
+
+def _property(v: Any) -> str | None:
+    bad = control_character(v) if isinstance(v, str) else None
+    return f"must not contain control characters ({bad}): it would add lines to the generated file" if bad else None
+
+
+def _whole(v: Any) -> str | None:
+    return None if re.fullmatch(r"\d+", str(v)) and int(str(v)) >= 1 else f"must be a whole number of at least 1, got {v!r}"
+
+
+PROPERTY = Field((str, int, float, bool), "a string, number or boolean", _property)
+WHOLE = Field((int, str), "a whole number", _whole)
+# Properties devenv reads itself: their values must have the right type before any check compares them.
+TYPED_PROPERTIES: dict[str, dict[str, Any]] = {
+    "hdfs-site": {"dfs.replication": WHOLE},
+    "yarn-site": {"yarn.scheduler.minimum-allocation-mb": WHOLE, "yarn.scheduler.maximum-allocation-mb": WHOLE,
+                  "yarn.nodemanager.resource.memory-mb": WHOLE},
+}
 URL = Field((str,), "a URL", _url)
 
 SEED_ACTIONS = ("dataset", "copy", "sql", "pyspark", "jar", "shell")
+SEED_FILES = ("copy", "sql", "pyspark", "jar")  # the actions that read a file beside the profile
 
 
 def _seed_check(item: dict[str, Any]) -> list[tuple[str, str]]:
@@ -151,6 +171,14 @@ def _seed_check(item: dict[str, Any]) -> list[tuple[str, str]]:
             problems.append(("", f"a {action!r} step needs {key!r}"))
     if "dataset" in item and item["dataset"] != "tpch":
         problems.append(("dataset", f"unknown dataset {item['dataset']!r}; built-in datasets: tpch"))
+    if action in SEED_FILES and isinstance(item[action], str):
+        msg = relative_path_problem(item[action], file_names=True)
+        if msg:
+            problems.append((action, f"{msg}; seed paths are relative to the profile's directory"))
+    if action == "copy" and isinstance(item.get("to"), str) and re.match(r"^(/|hdfs://)", item["to"]):
+        msg = hdfs_target_problem(item["to"])
+        if msg:
+            problems.append(("to", msg))
     return problems
 
 
@@ -186,7 +214,7 @@ PROFILE = Table(
                 "port_base": Field((int,), "an integer", _int_range(1024, 65000)),
             }
         ),
-        "config": Table({f: Table({}, values=PROPERTY) for f in CONFIG_FILES}),
+        "config": Table({f: Table(TYPED_PROPERTIES.get(f, {}), values=PROPERTY) for f in CONFIG_FILES}),
         "sources": Table({"maven": URL, "pypi": URL, "debian": URL}),
         "seed": ArrayOfTables(
             Table(
@@ -256,7 +284,10 @@ def check(data: Any, spec: Table, path: KeyPath = ()) -> list[Problem]:
             if isinstance(value, list) or isinstance(value, dict):
                 problems.append((sub, f"must be {spec.values.describe}, not {_type_name(value)}"))
             else:
-                problems.extend(spec.values.validate(value, sub))
+                problems.extend(spec.fields.get(key, spec.values).validate(value, sub))
+            bad = control_character(key)
+            if bad:
+                problems.append((sub, f"a property name must not contain control characters ({bad})"))
             continue
         if key not in spec.fields:
             problems.append((sub, _unknown(key, spec.fields, path)))

@@ -7,6 +7,7 @@ arrays of tables, dotted and quoted keys.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Union
 KeyPath = tuple[Union[str, int], ...]
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+MAX_BYTES = 1 << 20  # a profile, lock or user config larger than this is refused before parsing
 
 
 def format_path(path: KeyPath) -> str:
@@ -24,7 +26,7 @@ def format_path(path: KeyPath) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        text = part if _BARE.fullmatch(part) else '"' + part.replace('"', '\\"') + '"'
+        text = part if _BARE.fullmatch(part) else json.dumps(part, ensure_ascii=False)  # escapes quotes and control characters
         out += ("." if out else "") + text
     return out
 
@@ -58,6 +60,9 @@ def load(path: Path) -> Source:
     import tomlkit
     from tomlkit.exceptions import ParseError
 
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise TomlSyntaxError(f"{path}:1:1", f"the file is {size} bytes; devenv reads TOML files of at most {MAX_BYTES // 1024} KiB (is this the right file?)")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")

@@ -6,9 +6,11 @@ import argparse
 
 
 def resolve_name(args: argparse.Namespace) -> str:
-    """--name, else the selected profile's name (without validating the whole profile twice)."""
+    """--name (refused unless it is a valid cluster name), else the selected profile's name (without validating the whole profile twice)."""
     if getattr(args, "name", None):
-        return args.name
+        from devenv.cluster import cluster_name
+
+        return cluster_name(args.name, None)  # type: ignore[arg-type]  # checked before any path is built from it
     from devenv import profile as prof
 
     return prof.load_profile(prof.select(args.profile)[0]).name

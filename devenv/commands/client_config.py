@@ -43,11 +43,21 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         return 0
     shell = args.shell or ("powershell" if platform.system() == "Windows" else "sh")
     for k, v in env.items():
-        if shell == "powershell":
-            line = f"$env:{k} = '{v}'"
-        elif shell == "cmd":
-            line = f"set {k}={v}"
-        else:
-            line = f"export {k}='{v}'"
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(assignment(shell, k, v) + "\n")
     return 0
+
+
+def assignment(shell: str, key: str, value: str) -> str:
+    """`key=value` in `shell`'s syntax, quoted so that any path reads back as itself."""
+    from devenv.errors import DevenvError
+
+    if any(ord(ch) < 32 for ch in value) or (shell == "cmd" and any(ch in value for ch in '"%!')):
+        raise DevenvError(f"{key}: the path {value!r} cannot be written safely for {shell}",
+                          hint="set DEVENV_HOME to a directory whose path has no quotes, '%', '!' or control characters")
+    if shell == "powershell":
+        for q in "'\u2018\u2019\u201a\u201b":  # PowerShell ends a '...' string at any of these: double each
+            value = value.replace(q, q + q)
+        return f"$env:{key} = '{value}'"
+    if shell == "cmd":
+        return f'set "{key}={value}"'
+    return f"export {key}='" + value.replace("'", "'\\''") + "'"

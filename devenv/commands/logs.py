@@ -30,6 +30,9 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv.errors import DevenvError
 
     c = cluster.Cluster(resolve_name(args))
+    if args.export and not c.compose_file.is_file():
+        raise DevenvError(f"nothing to export: cluster {c.name!r} has not been started from this devenv home ({c.dir} has no compose.json)",
+                          hint=f"start it with devenv up{' --name ' + c.name if args.name else ''}, then export")
     conts = {ci.service: ci for ci in docker.containers(c.name)}
     if not conts:
         raise DevenvError(f"cluster {c.name!r} has no containers", hint="start it with devenv up")

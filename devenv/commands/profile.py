@@ -120,9 +120,11 @@ def _validate(args: argparse.Namespace, ui: "Ui") -> int:
         path, _ = prof.select(_ref(args, ref))
         try:
             p = prof.load_profile(path, user_config=user_config)
-            results.append({"profile": str(path), "valid": True, "problems": [], "chain": list(p.chain)})
+            results.append({"profile": str(path), "valid": True, "problems": [], "chain": list(p.chain), "warnings": list(p.warnings)})
+            for w in p.warnings if not args.json else ():
+                ui.warn(w)
         except ProfileError as e:
-            results.append({"profile": str(path), "valid": False, "problems": e.problems, "chain": []})
+            results.append({"profile": str(path), "valid": False, "problems": e.problems, "chain": [], "warnings": []})
     bad = [r for r in results if not r["valid"]]
     if args.json:
         ui.emit_json({"schema": 1, "results": results})

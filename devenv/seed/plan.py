@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from devenv.confine import hdfs_target_problem
 from devenv.errors import DevenvError, UsageError
 from devenv.seed import tpch
 
@@ -42,7 +43,15 @@ class Step:
         return f"seed[{self.index}] {self.name}" if self.index is not None else f"{self.name} (built-in default)"
 
     def path(self, key: str | None = None) -> Path:
-        return (self.base / str(self.spec[key or self.kind])).resolve()
+        """The file the step reads, resolved; refused if it is not plain relative or leaves the profile's directory."""
+        from devenv.confine import seed_file_problem, within
+
+        value = str(self.spec[key or self.kind])
+        path = within(self.base, value, f"{self.label}: {key or self.kind}")
+        problem = seed_file_problem(key or self.kind, value, self.base)
+        if problem:
+            raise DevenvError(f"{self.label}: {key or self.kind}: {problem}")
+        return path.resolve()
 
     def fingerprint(self) -> str:
         """sha256 of the definition and of every input file; a missing input raises, naming the step."""
@@ -77,6 +86,8 @@ def plan(profile: "Profile", *, tpch_scale: float | None = None, fmt: str | None
             spec.update({k: v for k, v in (("scale", tpch_scale), ("format", fmt)) if v is not None})
         elif kind == "copy" and not re.match(r"^(/|hdfs://)", str(spec["to"])):
             raise DevenvError(f"seed[{i}]: 'to' must be an absolute HDFS path such as /data/x, got {spec['to']!r}")
+        elif kind == "copy" and hdfs_target_problem(str(spec["to"])):
+            raise DevenvError(f"seed[{i}]: to: {hdfs_target_problem(str(spec['to']))}")
         name = str(spec.pop("name", None) or _default_name(kind, spec))
         seen[name] = seen.get(name, 0) + 1
         name = name if seen[name] == 1 else f"{name}-{seen[name]}"

@@ -52,7 +52,7 @@ def _run_step(site: Site, step: Step, ctx: "Context", phase: Callable[[str], Non
         site.put(src, remote)
         cls = f"--class {shlex.quote(str(spec['class']))} " if k == "jar" and spec.get("class") else ""
         args = " ".join(shlex.quote(str(a)) for a in spec.get("args", []))
-        site.sh(f"cd {site.scratch} && spark-submit --name {shlex.quote('seed-' + step.name)} {cls}{remote} {args}",
+        site.sh(f"cd {site.scratch} && spark-submit --name {shlex.quote('seed-' + step.name)} {cls}{shlex.quote(remote)} {args}",
                 what=f"the {'PySpark script' if k == 'pyspark' else 'jar'} {src.name} (log tail below)", tail=30)
         return {}
     service = str(spec["service"])

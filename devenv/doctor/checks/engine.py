@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from devenv import labels
+from devenv.confine import safe_rmtree
 from devenv.doctor.checks.host import gb
 from devenv.doctor.checks.net import proxies, sources
 from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, parallel, skip, warn
@@ -127,7 +127,7 @@ def test_container(ctx: Context) -> Finding:
         return fail(f"a test container from {image} did not run: {e.message}", found="; ".join(e.details[-2:]),
                     required="containers start and mount a directory", fix=e.hint or "see the debug log for the engine's output")
     finally:
-        shutil.rmtree(host_dir, ignore_errors=True)
+        safe_rmtree(host_dir, ctx.paths.cache)
     if "mounted" not in out or not written:
         return fail(f"a container from {image} started but could not write to a mounted directory ({ctx.paths.cache})",
                     found="mount not writable", required="containers write to bind-mounted directories",
