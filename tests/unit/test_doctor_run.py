@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-import time
+import threading
 from typing import Any
 
 import pytest
@@ -21,8 +21,10 @@ def _ctx() -> Context:
 
 
 def test_runner_reports_timeouts_exceptions_and_skips_as_states() -> None:
+    release = threading.Event()
+
     def slow(ctx: Context) -> Finding:
-        time.sleep(1.0)
+        release.wait(10)  # held until the test lets it go, long after its 0.2 s deadline
         return doctor.ok("late")
 
     def boom(ctx: Context) -> Finding:
@@ -39,9 +41,11 @@ def test_runner_reports_timeouts_exceptions_and_skips_as_states() -> None:
 
     checks = [Check("t.slow", "host", "slow", slow, timeout=0.2), Check("t.boom", "host", "boom", boom),
               Check("t.user", "host", "user", user_error), Check("t.skip", "host", "skip", skipped), Check("t.hang", "host", "hang", hangs)]
-    start = time.perf_counter()
-    results = doctor.run_checks(checks, _ctx())
-    assert time.perf_counter() - start < 0.9  # the slow check did not hold the run up
+    try:
+        results = doctor.run_checks(checks, _ctx())
+        assert not release.is_set()  # the run came back while the slow check was still held: it did not wait for it
+    finally:
+        release.set()
     got = [(r.check.id, r.finding.state, r.finding.message) for r in results]
     assert got == [
         ("t.slow", "error", "timed out after 0.2 s"),
@@ -51,6 +55,19 @@ def test_runner_reports_timeouts_exceptions_and_skips_as_states() -> None:
         ("t.hang", "error", "timed out: `hive --version` did not answer within 2 s"),
     ]
     assert results[0].finding.fix == "run it alone with -v (devenv doctor --check t.slow); the debug log shows where it waited"
+
+
+def test_checks_run_concurrently() -> None:
+    """Every check waits at one barrier for all the others: they pass it only if they all run at once."""
+    n = 6
+    barrier = threading.Barrier(n, timeout=10)
+
+    def meet(ctx: Context) -> Finding:
+        barrier.wait()
+        return doctor.ok("met")
+
+    checks = [Check(f"t.{i}", "host", "t", meet, timeout=30) for i in range(n)]
+    assert [(r.finding.state, r.finding.message) for r in doctor.run_checks(checks, _ctx())] == [("ok", "met")] * n
 
 
 def test_shared_probes_run_once_for_all_checks() -> None:
