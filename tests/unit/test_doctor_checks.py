@@ -642,7 +642,7 @@ def test_parity_hadoop_and_hive_cli_all_states() -> None:
     assert state_msg(run("parity.hive-cli", make_ctx())) == ("skip", "hive is not installed on this machine")
 
 
-# --- a running cluster ----------------------------------------------------------------------------
+# --- a running cluster: containers from the engine, daemons' HTTP answers from local servers ------------
 
 def box(service: str, cluster: str = "default", running: bool = True, image_id: str = "sha256:new", profile: str = "default") -> ContainerState:
     image = {"namenode": "hadoop", "datanode-1": "hadoop", "resourcemanager": "hadoop", "nodemanager-1": "hadoop",
@@ -651,11 +651,37 @@ def box(service: str, cluster: str = "default", running: bool = True, image_id: 
     return ContainerState(f"{cluster}-{service}", f"devenv/{image}:abc", image_id, labels, running, ())
 
 
-CLUSTER = [box(s) for s in ("namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "metastore", "spark-history")]
+SERVICES = ("namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "metastore", "spark-history")
+CLUSTER = [box(s) for s in SERVICES]
 
 
-def cluster_ctx(containers: list[ContainerState] = CLUSTER, **kw: Any) -> Context:
-    return make_ctx(managed_containers=lambda: containers, **engine(), **kw)
+def cluster_ctx(containers: list[ContainerState] = CLUSTER, profile: str | Path = "default", **kw: Any) -> Context:
+    return make_ctx(profile, containers=containers, **engine(), **kw)
+
+
+class Daemons:
+    """The cluster's web endpoints as local servers on the ports of a profile whose ports are free here."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        from devenv import profile as prof
+        from devenv import services
+
+        self.profile, _ = free_profile(tmp_path)
+        plan = services.ports(prof.load_profile(self.profile))
+        self.port = {svc: plan.find(svc, "http").host for svc in ("namenode", "resourcemanager", "historyserver")}
+        self.cluster = [box(s, profile="free") for s in SERVICES]
+
+    def ctx(self, containers: list[ContainerState] | None = None) -> Context:
+        return cluster_ctx(self.cluster if containers is None else containers, self.profile)
+
+    def serve(self, **answers: dict[str, Any]):
+        """answers: service -> {path: JSON}."""
+        return json_servers({self.port[svc]: paths_ for svc, paths_ in answers.items()})
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Daemons:
+    return Daemons(tmp_path)
 
 
 def test_cluster_checks_skip_without_a_running_cluster() -> None:
@@ -667,16 +693,16 @@ def test_cluster_checks_skip_without_a_running_cluster() -> None:
 
 def test_cluster_found_by_its_profile_label() -> None:
     mine = [box("namenode", cluster="team")]
-    f = run("cluster.images", cluster_ctx(mine, local_images=lambda: [LocalImage("sha256:new", ("devenv/hadoop:abc",), "amd64", {})]))
+    f = run("cluster.images", cluster_ctx(mine, images=[LocalImage("sha256:new", ("devenv/hadoop:abc",), "amd64", {})]))
     assert state_msg(f) == ("ok", "cluster 'team': all 1 containers run the current builds of their images")
 
 
 def test_cluster_images_ok_and_drift() -> None:
     built = [LocalImage("sha256:new", (f"devenv/{c}:abc",), "amd64", {}) for c in ("hadoop", "hive", "spark")]
-    f = run("cluster.images", cluster_ctx(local_images=lambda: built))
+    f = run("cluster.images", cluster_ctx(images=built))
     assert state_msg(f) == ("ok", "cluster 'default': all 7 containers run the current builds of their images")
     stale = [box("namenode", image_id="sha256:old"), box("metastore")]
-    f = run("cluster.images", cluster_ctx(stale, local_images=lambda: built[:1]))
+    f = run("cluster.images", cluster_ctx(stale, images=built[:1]))
     assert state_msg(f) == ("warn", "cluster 'default': metastore runs devenv/hive:abc, which is no longer here; namenode runs an older build of devenv/hadoop:abc (rebuilt since it started)")
     assert f.fix == "devenv up recreates the containers from the current images"
 
@@ -685,8 +711,8 @@ REPORTS = {"hadoop": "Hadoop 3.4.2\nSource code repository", "hive": "Hive 4.0.1
 
 
 def _report(reports: dict[str, str]):
-    """Fake exec: `bash -c "spark-submit --version 2>&1"` answers like spark-submit itself."""
-    return lambda name, argv: reports[argv[2].split()[0] if argv[0] == "bash" else argv[0]]
+    """Engine exec: `bash -c "spark-submit --version 2>&1"` answers like spark-submit itself."""
+    return lambda name, argv, **kw: reports[argv[2].split()[0] if argv[0] == "bash" else argv[0]]
 
 
 def test_cluster_versions_ok_fail_skip() -> None:
@@ -705,17 +731,19 @@ def _conf(props: dict[str, Any]) -> dict[str, Any]:
 
 GOOD_CONF = {"yarn.scheduler.minimum-allocation-mb": "256", "yarn.scheduler.maximum-allocation-mb": "2048",
              "mapreduce.map.memory.mb": "512", "mapreduce.reduce.memory.mb": "512", "yarn.app.mapreduce.am.resource.mb": "512"}
+CONF = "/conf?format=json"
 
 
-def test_cluster_config_ok_fail_skip() -> None:
-    urls = []
-    f = run("cluster.config", cluster_ctx(http_json=lambda url: urls.append(url) or _conf(GOOD_CONF)))
+def test_cluster_config_ok_fail_skip(daemons: Daemons) -> None:
+    with daemons.serve(resourcemanager={CONF: _conf(GOOD_CONF)}, historyserver={CONF: _conf(GOOD_CONF)}) as asked:
+        f = run("cluster.config", daemons.ctx())
     assert state_msg(f) == ("ok", "cluster 'default': all 5 overrides are in effect (spark-defaults: no /conf endpoint to read)")
-    assert urls == ["http://127.0.0.1:8088/conf?format=json", "http://127.0.0.1:19888/conf?format=json"]
-    bad = dict(GOOD_CONF, **{"yarn.scheduler.minimum-allocation-mb": "1024"})
-    f = run("cluster.config", cluster_ctx(http_json=lambda url: _conf(bad)))
+    assert asked == [f"http://127.0.0.1:{daemons.port['resourcemanager']}{CONF}", f"http://127.0.0.1:{daemons.port['historyserver']}{CONF}"]
+    bad = _conf(dict(GOOD_CONF, **{"yarn.scheduler.minimum-allocation-mb": "1024"}))
+    with daemons.serve(resourcemanager={CONF: bad}, historyserver={CONF: bad}):
+        f = run("cluster.config", daemons.ctx())
     assert state_msg(f) == ("fail", "cluster 'default': resourcemanager: yarn.scheduler.minimum-allocation-mb is 1024, [config.yarn-site] sets 256 (spark-defaults: no /conf endpoint to read)")
-    f = run("cluster.config", cluster_ctx([box("namenode")], http_json=lambda url: _conf({})))
+    f = run("cluster.config", daemons.ctx([box("namenode", profile="free")]))
     assert state_msg(f) == ("skip", "the profile overrides nothing a running daemon's /conf shows (yarn-site, mapred-site, spark-defaults: no /conf endpoint to read)")
 
 
@@ -725,33 +753,47 @@ def _nn(live: int, safemode: str = "") -> dict[str, Any]:
     return {"beans": [{"Safemode": safemode, "LiveNodes": json.dumps({f"dn{i}": {} for i in range(live)})}]}
 
 
-def test_cluster_hdfs_all_states() -> None:
-    assert state_msg(run("cluster.hdfs", cluster_ctx(http_json=lambda url: _nn(1)))) == ("ok", "HDFS is out of safe mode with 1 of 1 datanodes live")
-    f = run("cluster.hdfs", cluster_ctx(http_json=lambda url: _nn(1, "Safe mode is ON. The reported blocks 0 needs additional 12 blocks.")))
+def test_cluster_hdfs_all_states(daemons: Daemons) -> None:
+    from devenv.doctor.checks.cluster import NAMENODE_INFO
+
+    def hdfs(answer: dict[str, Any]) -> Finding:
+        with daemons.serve(namenode={NAMENODE_INFO: answer}):
+            return run("cluster.hdfs", daemons.ctx())
+
+    assert state_msg(hdfs(_nn(1))) == ("ok", "HDFS is out of safe mode with 1 of 1 datanodes live")
+    f = hdfs(_nn(1, "Safe mode is ON. The reported blocks 0 needs additional 12 blocks."))
     assert state_msg(f) == ("fail", "HDFS is in safe mode: Safe mode is ON. The reported blocks 0 needs additional 12 blocks.")
-    assert state_msg(run("cluster.hdfs", cluster_ctx(http_json=lambda url: _nn(0)))) == ("fail", "0 of 1 datanodes are live")
-    assert state_msg(run("cluster.hdfs", cluster_ctx(http_json=lambda url: {"beans": []}))) == ("fail", "the namenode's JMX endpoint has no NameNodeInfo yet")
+    assert state_msg(hdfs(_nn(0))) == ("fail", "0 of 1 datanodes are live")
+    assert state_msg(hdfs({"beans": []})) == ("fail", "the namenode's JMX endpoint has no NameNodeInfo yet")
     assert state_msg(run("cluster.hdfs", cluster_ctx([box("datanode-1")]))) == ("fail", "cluster 'default' has no running namenode")
 
 
-def test_cluster_yarn_all_states() -> None:
-    m = lambda active, lost=0: (lambda url: {"clusterMetrics": {"activeNodes": active, "unhealthyNodes": 0, "lostNodes": lost}})  # noqa: E731
-    assert state_msg(run("cluster.yarn", cluster_ctx(http_json=m(1)))) == ("ok", "1 of 1 NodeManagers are active")
-    assert state_msg(run("cluster.yarn", cluster_ctx(http_json=m(0, 1)))) == ("fail", "0 of 1 NodeManagers are active (1 unhealthy or lost)")
+def test_cluster_yarn_all_states(daemons: Daemons) -> None:
+    def yarn(active: int, lost: int = 0) -> Finding:
+        metrics = {"clusterMetrics": {"activeNodes": active, "unhealthyNodes": 0, "lostNodes": lost}}
+        with daemons.serve(resourcemanager={"/ws/v1/cluster/metrics": metrics}):
+            return run("cluster.yarn", daemons.ctx())
+
+    assert state_msg(yarn(1)) == ("ok", "1 of 1 NodeManagers are active")
+    assert state_msg(yarn(0, 1)) == ("fail", "0 of 1 NodeManagers are active (1 unhealthy or lost)")
     assert state_msg(run("cluster.yarn", cluster_ctx([box("namenode")]))) == ("fail", "cluster 'default' has no running resourcemanager")
 
 
 def test_cluster_leftovers_ok_and_warn_with_a_safe_fix() -> None:
     live = ResourceInfo("network", "default-net", {"devenv.cluster": "default"})
+    kept = paths().state / "clusters" / "kept"  # devenv keeps state for a cluster `devenv down` stopped
+    kept.mkdir(parents=True)
+    (kept / "compose.json").write_text("{}")
     stopped = box("namenode", cluster="kept", running=False)
-    ctx = cluster_ctx([*CLUSTER, stopped], known_clusters=lambda: ["kept"], managed_networks_and_volumes=lambda: [live])
+    ctx = cluster_ctx([*CLUSTER, stopped], networks=[live], volumes=[])
     assert state_msg(run("cluster.leftovers", ctx)) == ("ok", "nothing left of removed clusters")
     gone = box("namenode", cluster="old", running=False)
-    old = [ResourceInfo("network", "old-net", {"devenv.cluster": "old"}), ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old"})]
-    removed: list[ResourceInfo] = []
-    ctx = cluster_ctx([*CLUSTER, gone], known_clusters=lambda: [], managed_networks_and_volumes=lambda: [live, *old], remove_leftovers=removed.extend)
+    old_net = ResourceInfo("network", "old-net", {"devenv.cluster": "old"})
+    old_vol = ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old"})
+    removed: list[dict[str, Any]] = []
+    ctx = cluster_ctx([*CLUSTER, gone], networks=[live, old_net], volumes=[old_vol], remove=lambda **kw: removed.append(kw))
     f = run("cluster.leftovers", ctx)
     assert state_msg(f) == ("warn", "3 leftovers of clusters that no longer exist: container old-namenode (cluster 'old'), network old-net (cluster 'old'), volume old-namenode (cluster 'old')")
     assert f.safe_fix is not None and f.safe_fix.description == "remove container old-namenode (cluster 'old'), network old-net (cluster 'old'), volume old-namenode (cluster 'old')"
     f.safe_fix.apply()
-    assert [r.name for r in removed] == ["old-namenode", "old-net", "old-namenode"]
+    assert removed == [{"containers_": ["old-namenode"], "volumes_": ["old-namenode"], "networks_": ["old-net"]}]
