@@ -45,7 +45,7 @@ def http_server(tls: ssl.SSLContext | None = None) -> Iterator[int]:
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     if tls is not None:
         srv.socket = tls.wrap_socket(srv.socket, server_side=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     try:
         yield srv.server_address[1]
@@ -142,7 +142,7 @@ def json_servers(routes: dict[int, dict[str, object]]) -> Iterator[list[str]]:
 
     servers = [http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler) for port in routes]
     for srv in servers:
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         yield asked
     finally:
