@@ -2,7 +2,7 @@
 
 A check is a function `fn(ctx) -> Finding` registered with `@check(id, title)`
 under a stable id; its category is the id's first part. It asks the world only
-through `ctx.probes` (see `devenv.doctor.probes`), so unit tests hand it fakes.
+through `ctx.probes` (see `devenv.doctor.probes`), one injectable object.
 This module imports no check: `devenv.doctor.checks` imports the category
 modules, and the runner (`devenv.doctor.core`) imports `checks`.
 

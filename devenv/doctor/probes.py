@@ -2,7 +2,9 @@
 
 `Probes()` asks the real world: the engine through `devenv.docker`, the rest
 through plain Python and subprocess, each bounded by a short timeout. Unit
-tests build `Probes(...)` with fakes for what a check needs.
+tests run these very functions against servers, files and processes they make,
+faking only `devenv.docker`; what a test machine cannot be (another OS, CPU or
+disk size) they pass to `Probes(...)`.
 """
 
 from __future__ import annotations

@@ -64,12 +64,15 @@ class Site:
         docker.copy_to(self.container(self.edge), local, f"{self.scratch}/{remote}")
 
     def hdfs_replace(self, source: str, target: str) -> str:
-        """Shell that renames `source` (HDFS) to `target`, moving an old `target` aside first and deleting it after."""
+        """Shell that renames `source` (HDFS) to `target`, moving an old `target` aside first and deleting it after.
+
+        If the rename fails, `source` is removed and the old `target` moved back before the script fails."""
         old = f"{TMP}/{self.token}-old"
         parent = target.rstrip("/").rsplit("/", 1)[0] or "/"
+        src, tgt = shlex.quote(source), shlex.quote(target)
         return (f"hdfs dfs -mkdir -p {shlex.quote(parent)} {TMP}"
-                f" && {{ hdfs dfs -test -e {shlex.quote(target)} && hdfs dfs -mv {shlex.quote(target)} {old} || true; }}"
-                f" && hdfs dfs -mv {shlex.quote(source)} {shlex.quote(target)}"
+                f" && {{ hdfs dfs -test -e {tgt} && hdfs dfs -mv {tgt} {old} || true; }}"
+                f" && {{ hdfs dfs -mv {src} {tgt} || {{ hdfs dfs -rm -r -f -skipTrash {src} >/dev/null; hdfs dfs -test -e {old} && hdfs dfs -mv {old} {tgt}; false; }}; }}"
                 f" && hdfs dfs -rm -r -f -skipTrash {old} >/dev/null")
 
 

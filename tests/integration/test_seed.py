@@ -54,7 +54,7 @@ def test_every_step_runs_once_and_tpch_counts_match_the_generator(seeded) -> Non
     assert seeded[-1] == {**seeded[-1], "event": "seeded", "unchanged": []}
 
 
-def test_hive_and_spark_see_the_tables_and_the_profile_seeds(seeded) -> None:
+def test_hive_sees_the_tables_and_hdfs_holds_the_profile_seeds(seeded) -> None:
     rows = next(e for e in seeded if e.get("name") == "tpch" and e.get("state") == "done")["rows"]
     out = ex("spark-history", f"{BEELINE} -e \"SHOW TBLPROPERTIES tpch.orders('numRows'); SHOW TABLES IN seeded;\"").out
     assert f"numRows,{rows['orders']}" in out and out.strip().endswith("people")

@@ -1,23 +1,39 @@
-"""Every doctor check in every state it can report, over faked probes; whole messages asserted."""
+"""Every doctor check in every state it can report, over the real probes; whole messages asserted.
+
+Only devenv.docker is faked (`ENG`, answers set per test, anything unset fails the
+test). The rest is real: environment variables, files under tmp_path, host tools
+as scripts on a PATH the test makes, local HTTP(S) servers with a CA made here,
+processes holding ports. What cannot be made on the test machine (another OS, CPU
+architecture or disk size, and a certificate the default trust store accepts) is
+given through the few probes in `HOST_FACTS`, and only those.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
-from devenv import doctor
+from devenv import doctor, docker
 from devenv.docker import ContainerInfo, EngineInfo, ImageInfo, ResourceInfo
 from devenv.doctor import Context, Finding
-from devenv.doctor.probes import Completed, Probes, TlsAnswer
+from devenv.doctor.probes import Probes, TlsAnswer
 from devenv.errors import DevenvError
 from devenv.paths import paths
+from realworld import CA_NAME, SS, closed_port, free_port_base, http_server, json_servers, make_pki, tool
 
 GB = 1024**3
-ENGINE = EngineInfo("26.1.5", 8 * GB, 4, "linux", "x86_64", "/var/lib/docker", "default")
-DETAILS = dataclasses.replace(ENGINE, kernel_version="6.1.0", operating_system="Debian GNU/Linux 12 (bookworm)")
+DETAILS = EngineInfo("26.1.5", 8 * GB, 4, "linux", "x86_64", "/var/lib/docker", "default",
+                     kernel_version="6.1.0", operating_system="Debian GNU/Linux 12 (bookworm)")
+ENGINE = DETAILS  # `docker info` answers both: the engine and its details are one cached call
+# Facts of the machine a test cannot change for real: its OS, its CPU, free disk space, the
+# templates' line endings in this checkout, which CAs the default trust store holds, and
+# whether pip is installed (it is: devenv runs from a venv that has it).
+HOST_FACTS = {"system", "machine", "disk_free", "crlf_scripts", "tls_handshake", "pip_index"}
+PIP_DEFAULT = "http://127.0.0.1:9/simple"  # what this test machine's pip.conf names: local, never https
 
 
 def LocalImage(id: str, tags: tuple[str, ...], architecture: str, labels: dict[str, str]) -> ImageInfo:  # noqa: N802
@@ -31,33 +47,66 @@ def ContainerState(name: str, image_ref: str, image_id: str, labels: dict[str, s
     ports = tuple(("127.0.0.1", p, p) for p in host_ports)
     return ContainerInfo("id-" + name, name, labels.get("devenv.service", ""), labels.get("devenv.cluster", ""), labels.get("devenv.profile", ""),
                          "running" if running else "exited", 0, image_ref, "", ports, image_id, labels)
+
+
 DOWN = DevenvError("asking the Docker engine for its info: the Docker engine is not reachable", hint="start Docker")
 ENGINE_SKIP = "the Docker engine is not reachable (see engine.reachable)"
 
 
-def fake_probes(**kw: Any) -> Probes:
-    """Probes whose every member fails the test when called, except those given."""
+class FakeEngine:
+    """devenv.docker as the doctor asks it: each answer set by the test; an unset one fails the test when asked."""
 
-    def unexpected(name: str):
-        def call(*a: Any, **k: Any) -> Any:
-            raise AssertionError(f"unexpected probe {name}{a}")
+    ANSWERS = ("engine_info", "compose_version", "buildx_version", "containers", "networks", "volumes", "images", "run", "exec_in", "remove")
 
-        return call
+    def __init__(self) -> None:
+        self.answers: dict[str, Callable[..., Any]] = {}
 
-    fields = {f.name: unexpected(f.name) for f in dataclasses.fields(Probes)}
-    fields.update(kw)
-    return Probes(**fields)
+    def set(self, name: str, answer: Any) -> None:
+        assert name in self.ANSWERS, name
+        self.answers[name] = answer if callable(answer) else (lambda *a, **k: answer)
+
+    def call(self, name: str, *a: Any, **k: Any) -> Any:
+        if name not in self.answers:
+            raise AssertionError(f"unexpected engine call {name}{a}")
+        return self.answers[name](*a, **k)
 
 
-def down(*a: Any) -> Any:
-    raise DOWN
+ENG = FakeEngine()
+BIN = Path()  # this test's PATH: host tools are scripts written here
+
+
+@pytest.fixture(autouse=True)
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean machine: no engine answers until set, no proxy or CA variables, an empty HOME and PATH, pip without config."""
+    global ENG, BIN
+    ENG = FakeEngine()
+    for name in FakeEngine.ANSWERS:
+        monkeypatch.setattr(docker, name, lambda *a, _n=name, **k: ENG.call(_n, *a, **k))
+    for var in list(os.environ):
+        if var.lower().endswith("_proxy") or var in ("DOCKER_HOST", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
+                                                      "PIP_CERT", "NODE_EXTRA_CA_CERTS", "PIP_INDEX_URL"):
+            monkeypatch.delenv(var, raising=False)
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    (tmp_path / "home" / "pip.conf").write_text(f"[global]\nindex-url = {PIP_DEFAULT}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "home" / "pip.conf"))
+    BIN = tmp_path / "bin"
+    BIN.mkdir()
+    if SS:
+        (BIN / "ss").symlink_to(SS)
+    monkeypatch.setenv("PATH", str(BIN))
 
 
 def make_ctx(profile: str | Path = "default", user_config: dict | None = None, **kw: Any) -> Context:
+    """A Context over the real probes; `kw` sets engine answers (devenv.docker) and HOST_FACTS."""
     from devenv import profile as prof
 
+    host = {k: kw.pop(k) for k in list(kw) if k in HOST_FACTS}
+    for name, answer in kw.items():
+        ENG.set(name, answer)
     p = prof.load_profile(prof.select(str(profile))[0], user_config=user_config or {})
-    return Context(fake_probes(**kw), paths(), profile=p, user_config=user_config or {})
+    return Context(Probes(**host), paths(), profile=p, user_config=user_config or {})
 
 
 def run(check_id: str, ctx: Context) -> Finding:
@@ -66,11 +115,27 @@ def run(check_id: str, ctx: Context) -> Finding:
 
 
 def engine(**kw: Any) -> dict[str, Any]:
-    return {"engine_info": lambda: dataclasses.replace(ENGINE, **kw), "engine_details": lambda: DETAILS}
+    return {"engine_info": dataclasses.replace(ENGINE, **kw)}
+
+
+def down(*a: Any) -> Any:
+    raise DOWN
 
 
 def state_msg(f: Finding) -> tuple[str, str]:
     return f.state, f.message
+
+
+def sources(maven: str | None, pypi: str | None) -> None:
+    """Where Maven and pip say their repositories are: ~/.m2/settings.xml and pip's configuration file."""
+    home = Path(os.environ["HOME"])
+    if maven:
+        (home / ".m2").mkdir(exist_ok=True)
+        (home / ".m2" / "settings.xml").write_text(f"<settings><mirrors><mirror><id>m</id><mirrorOf>central</mirrorOf><url>{maven}</url></mirror></mirrors></settings>")
+    if pypi:
+        conf = home / "pip.conf"
+        conf.write_text(f"[global]\nindex-url = {pypi}\n")
+        os.environ["PIP_CONFIG_FILE"] = str(conf)  # restored by the world fixture's monkeypatch
 
 
 # --- profile and engine ---------------------------------------------------------
@@ -83,30 +148,32 @@ def test_profile_valid_ok() -> None:
 
 def test_profile_valid_fail() -> None:
     err = DevenvError("profile x.toml is invalid (1 problem)", hint="fix the lines above", details=["x.toml:1:1: name: bad"])
-    ctx = Context(fake_probes(), paths(), profile_error=err)
+    ctx = Context(Probes(), paths(), profile_error=err)
     f = run("profile.valid", ctx)
     assert (f.state, f.message, f.found, f.fix) == ("fail", "profile x.toml is invalid (1 problem)", "x.toml:1:1: name: bad",
                                                    "fix the lines above; `devenv profile validate` lists every problem")
-    assert state_msg(run("engine.resources", Context(fake_probes(**engine()), paths(), profile_error=err))) == (
+    ENG.set("engine_info", ENGINE)
+    assert state_msg(run("engine.resources", Context(Probes(), paths(), profile_error=err))) == (
         "skip", "the profile could not be read (see profile.valid)")
 
 
-def test_engine_reachable_ok_and_fail() -> None:
-    f = run("engine.reachable", make_ctx(env=lambda: {}, **engine()))
+def test_engine_reachable_ok_and_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    f = run("engine.reachable", make_ctx(**engine()))
     assert state_msg(f) == ("ok", "Docker 26.1.5 answers through context 'default' (DOCKER_HOST unset)")
-    f = run("engine.reachable", make_ctx(env=lambda: {"DOCKER_HOST": "tcp://h:2375"}, engine_info=down))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://h:2375")
+    f = run("engine.reachable", make_ctx(engine_info=down))
     assert (f.state, f.message, f.found, f.fix) == (
         "fail", "asking the Docker engine for its info: the Docker engine is not reachable", "no answer (DOCKER_HOST=tcp://h:2375)", "start Docker")
 
 
 def test_engine_versions_ok() -> None:
-    f = run("engine.versions", make_ctx(compose_version=lambda: "Docker Compose version v2.26.1", buildx_version=lambda: "github.com/docker/buildx v0.13.1 abc", **engine()))
+    f = run("engine.versions", make_ctx(compose_version="Docker Compose version v2.26.1", buildx_version="github.com/docker/buildx v0.13.1 abc", **engine()))
     assert state_msg(f) == ("ok", "Engine 26.1.5, Compose 2.26.1, buildx 0.13.1")
     assert f.required == "Engine >= 20.10, Compose >= 2.17, buildx >= 0.10"
 
 
 def test_engine_versions_fail_old_and_missing() -> None:
-    f = run("engine.versions", make_ctx(compose_version=lambda: None, buildx_version=lambda: "buildx v0.9.1", **engine(server_version="19.03.12")))
+    f = run("engine.versions", make_ctx(compose_version=lambda: None, buildx_version="buildx v0.9.1", **engine(server_version="19.03.12")))
     assert state_msg(f) == ("fail", "Engine 19.03.12 is older than 20.10; Compose is missing; buildx 0.9.1 is older than 0.10")
     assert f.fix == ("update Docker Engine (Docker Desktop: install the current release); "
                      "install the Compose v2 plugin (package docker-compose-plugin; Docker Desktop has it); "
@@ -114,7 +181,7 @@ def test_engine_versions_fail_old_and_missing() -> None:
 
 
 def test_engine_checks_skip_when_engine_is_down() -> None:
-    ctx = make_ctx(engine_info=down, env=lambda: {}, system=lambda: "Linux")
+    ctx = make_ctx(engine_info=down, system=lambda: "Linux")
     for cid in ("engine.versions", "engine.resources", "host.disk", "host.arch", "engine.test-container", "net.proxy", "cluster.leftovers", "cluster.hdfs"):
         assert state_msg(run(cid, ctx)) == ("skip", ENGINE_SKIP), cid
 
@@ -138,7 +205,7 @@ def _disk(docker_free: float, cache_free: float):
 
 def test_host_disk_ok_warn_fail() -> None:
     cache = paths().cache
-    base = dict(env=lambda: {}, system=lambda: "Linux", **engine())
+    base = dict(system=lambda: "Linux", **engine())
     f = run("host.disk", make_ctx(disk_free=_disk(50, 20), **base))
     assert state_msg(f) == ("ok", f"Docker's data root (/var/lib/docker) has 50.0 GB free; devenv's cache ({cache}) has 20.0 GB free")
     f = run("host.disk", make_ctx(disk_free=_disk(9, 20), **base))
@@ -148,9 +215,10 @@ def test_host_disk_ok_warn_fail() -> None:
     assert f.fix == "free space there, or `docker system prune` unused images and build cache; free space there, or move the cache (DEVENV_HOME)"
 
 
-def test_host_disk_does_not_measure_a_remote_data_root() -> None:
+def test_host_disk_does_not_measure_a_remote_data_root(monkeypatch: pytest.MonkeyPatch) -> None:
     cache = paths().cache
-    f = run("host.disk", make_ctx(disk_free=_disk(1, 20), env=lambda: {"DOCKER_HOST": "ssh://builder"}, system=lambda: "Linux", **engine()))
+    monkeypatch.setenv("DOCKER_HOST", "ssh://builder")
+    f = run("host.disk", make_ctx(disk_free=_disk(1, 20), system=lambda: "Linux", **engine()))
     assert state_msg(f) == ("ok", f"Docker's data root /var/lib/docker is inside the engine's VM or remote host: not measured here; devenv's cache ({cache}) has 20.0 GB free")
 
 
@@ -158,39 +226,72 @@ def test_host_arch_ok_and_warns() -> None:
     base = LocalImage("sha256:1", ("debian:bookworm-slim",), "amd64", {})
     ours = LocalImage("sha256:2", ("devenv/hadoop:abc",), "arm64", {"devenv.managed": "true", "devenv.image": "hadoop"})
     other = LocalImage("sha256:3", ("someone/else:1",), "arm64", {})
-    f = run("host.arch", make_ctx(machine=lambda: "x86_64", local_images=lambda: [base, other], **engine()))
+    f = run("host.arch", make_ctx(machine=lambda: "x86_64", images=[base, other], **engine()))
     assert state_msg(f) == ("ok", "amd64 host, amd64 engine; 1 local image checked, none emulated")
-    f = run("host.arch", make_ctx(machine=lambda: "x86_64", local_images=lambda: [base, ours], **engine()))
+    f = run("host.arch", make_ctx(machine=lambda: "x86_64", images=[base, ours], **engine()))
     assert state_msg(f) == ("warn", "devenv/hadoop:abc is arm64 on a amd64 engine: it runs under emulation (QEMU), several times slower, and JVMs crash under it")
-    f = run("host.arch", make_ctx(machine=lambda: "arm64", local_images=lambda: [], **engine()))
+    f = run("host.arch", make_ctx(machine=lambda: "arm64", images=[], **engine()))
     assert state_msg(f) == ("warn", "the engine runs amd64 on this arm64 machine: every container is emulated")
 
 
-def test_ports_free_ok() -> None:
-    f = run("ports.free", make_ctx(bind_port=lambda h, p: None))
-    assert state_msg(f) == ("ok", "all 13 ports are free on 127.0.0.1 (8020, 9870, 9864, 9866, 8032, 8088, 8042, 10020, 19888, 18080, 9083, 10000, 10002)")
+def test_host_arch_on_this_machine() -> None:
+    """The real platform.machine() against an engine of the same architecture."""
+    import platform
+
+    from devenv import compat
+
+    here = compat.norm_arch(platform.machine())
+    f = run("host.arch", make_ctx(images=[], **engine(architecture=platform.machine())))
+    assert state_msg(f) == ("ok", f"{here} host, {here} engine; 0 local images checked, none emulated")
 
 
-def test_ports_free_fail_names_the_owner_or_says_it_cannot() -> None:
-    busy = {9870: "Address already in use", 8088: "Address already in use"}
-    owners = {9870: "java (pid 4242)"}
-    f = run("ports.free", make_ctx(bind_port=lambda h, p: busy.get(p), port_owner=owners.get, managed_containers=lambda: [], **engine()))
-    assert state_msg(f) == ("fail", "9870 (namenode http) is in use by java (pid 4242); 8088 (resourcemanager http) is in use (the OS does not say by whom: Address already in use)")
+# --- ports: a profile whose ports are free here, and processes that take them ------------------
+
+N_PORTS = 13
+
+
+def free_profile(tmp_path: Path) -> tuple[Path, list[int]]:
+    """A profile (named 'free') whose 13 ports are free on this machine now, and those ports."""
+    base = free_port_base(N_PORTS)
+    f = tmp_path / "free.toml"
+    f.write_text(f'schema = 1\nname = "free"\nextends = "default"\n\n[network]\nport_base = {base}\n')
+    return f, list(range(base, base + N_PORTS))
+
+
+def test_ports_free_ok(tmp_path: Path) -> None:
+    prof, ports = free_profile(tmp_path)
+    f = run("ports.free", make_ctx(prof))
+    assert state_msg(f) == ("ok", f"all 13 ports are free on 127.0.0.1 ({', '.join(map(str, ports))})")
+
+
+@pytest.mark.skipif(SS is None, reason="the owner of a port is read with ss (Linux)")
+def test_ports_free_fail_names_the_owner_or_says_it_cannot(tmp_path: Path) -> None:
+    from realworld import port_bound_not_listening, process_listening_on, process_name
+
+    prof, ports = free_profile(tmp_path)
+    nn_http, rm_http = ports[1], ports[5]  # namenode http and resourcemanager http, in the port plan's order
+    with process_listening_on(nn_http) as proc, port_bound_not_listening(rm_http):
+        f = run("ports.free", make_ctx(prof, containers=[], **engine()))
+        owner = f"{process_name(proc.pid)} (pid {proc.pid})"
+    assert state_msg(f) == ("fail", f"{nn_http} (namenode http) is in use by {owner}; {rm_http} (resourcemanager http) is in use (the OS does not say by whom: Address already in use)")
     assert f.fix == "stop the program holding the port, or set [network] port_base in the profile to move every port (e.g. port_base = 20000)"
 
 
-def test_ports_free_warn_when_a_devenv_cluster_publishes_it() -> None:
-    c = ContainerState("old-namenode", "devenv/hadoop:1", "sha256:1", {"devenv.cluster": "old"}, True, (9870,))
-    f = run("ports.free", make_ctx(bind_port=lambda h, p: "in use" if p == 9870 else None, managed_containers=lambda: [c], **engine()))
-    assert state_msg(f) == ("warn", "9870 (namenode http) is published by devenv cluster 'old' (container old-namenode)")
+def test_ports_free_warn_when_a_devenv_cluster_publishes_it(tmp_path: Path) -> None:
+    from realworld import process_listening_on
+
+    prof, ports = free_profile(tmp_path)
+    c = ContainerState("old-namenode", "devenv/hadoop:1", "sha256:1", {"devenv.cluster": "old"}, True, (ports[1],))
+    with process_listening_on(ports[1]):  # what docker-proxy does for a published port
+        f = run("ports.free", make_ctx(prof, containers=[c], **engine()))
+    assert state_msg(f) == ("warn", f"{ports[1]} (namenode http) is published by devenv cluster 'old' (container old-namenode)")
 
 
-def _container_ctx(run_container, targets_env: dict | None = None, **kw: Any) -> Context:
-    return make_ctx(
-        local_images=lambda: [LocalImage("sha256:1", ("debian:bookworm-slim",), "amd64", {})],
-        env=lambda: targets_env or {}, run_container=run_container,
-        maven_default_repository=lambda: ("https://maven.test/repo", "Maven's super POM"), pip_index=lambda: ("https://pypi.test/simple", "pip"),
-        **engine(), **kw)
+# --- the test container ------------------------------------------------------------------
+
+def _container_ctx(run_container, **kw: Any) -> Context:
+    sources("https://maven.test/repo", "https://pypi.test/simple")
+    return make_ctx(images=[LocalImage("sha256:1", ("debian:bookworm-slim",), "amd64", {})], run=run_container, **engine(), **kw)
 
 
 def test_test_container_ok_writes_through_the_mount_and_reaches_the_sources() -> None:
@@ -228,11 +329,11 @@ def test_test_container_fails_when_it_cannot_run_or_mount() -> None:
 
 
 def test_test_container_skips_without_a_local_image() -> None:
-    f = run("engine.test-container", make_ctx(local_images=lambda: [LocalImage("sha256:3", ("someone/else:1",), "amd64", {})], **engine()))
+    f = run("engine.test-container", make_ctx(images=[LocalImage("sha256:3", ("someone/else:1",), "amd64", {})], **engine()))
     assert state_msg(f) == ("skip", "no image to test with is here yet, and doctor never pulls (devenv build fetches the base image)")
 
 
-def test_test_container_tests_the_proxy_when_there_is_one() -> None:
+def test_test_container_tests_the_proxy_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = {}
 
     def fake_run(image, command, volumes):
@@ -240,7 +341,8 @@ def test_test_container_tests_the_proxy_when_there_is_one() -> None:
         seen["script"] = command[2]
         return "mounted\nreach proxy yes\n"
 
-    f = run("engine.test-container", _container_ctx(fake_run, {"HTTPS_PROXY": "http://proxy.test:3128"}))
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    f = run("engine.test-container", _container_ctx(fake_run))
     assert state_msg(f) == ("ok", "a container from debian:bookworm-slim started and wrote to a mounted directory, and reached proxy")
     assert "/dev/tcp/proxy.test/3128" in seen["script"]
 
@@ -249,12 +351,12 @@ def test_test_container_tests_the_proxy_when_there_is_one() -> None:
 
 def test_windows_wsl2_all_states() -> None:
     assert state_msg(run("windows.wsl2", make_ctx(system=lambda: "Linux"))) == ("skip", "not Windows")
-    wsl = {"engine_info": lambda: ENGINE, "engine_details": lambda: dataclasses.replace(DETAILS, kernel_version="5.15.153.1-microsoft-standard-WSL2")}
+    wsl = engine(kernel_version="5.15.153.1-microsoft-standard-WSL2")
     assert state_msg(run("windows.wsl2", make_ctx(system=lambda: "Windows", **wsl))) == ("ok", "Docker Desktop runs on WSL 2 (kernel 5.15.153.1-microsoft-standard-WSL2)")
-    hyperv = {"engine_info": lambda: ENGINE, "engine_details": lambda: dataclasses.replace(DETAILS, kernel_version="5.10.16-linuxkit")}
+    hyperv = engine(kernel_version="5.10.16-linuxkit")
     assert state_msg(run("windows.wsl2", make_ctx(system=lambda: "Windows", **hyperv))) == (
         "fail", "Docker Desktop does not run on WSL 2 (kernel 5.10.16-linuxkit): Hyper-V file sharing is slow and loses file events")
-    wincont = {"engine_info": lambda: dataclasses.replace(ENGINE, os_type="windows"), "engine_details": lambda: DETAILS}
+    wincont = engine(os_type="windows")
     assert state_msg(run("windows.wsl2", make_ctx(system=lambda: "Windows", **wincont))) == (
         "fail", "the engine runs Windows containers; the cluster's images are Linux images")
 
@@ -263,18 +365,20 @@ def test_windows_autocrlf_all_states() -> None:
     f = run("windows.autocrlf", make_ctx(crlf_scripts=lambda root: ["hadoop/entrypoint.sh"], system=lambda: "Linux"))
     assert state_msg(f) == ("fail", "1 image script have Windows line endings (CRLF): hadoop/entrypoint.sh; in a Linux container their #! line fails ('bad interpreter')")
     assert f.fix == "run `git config --global core.autocrlf input`, then clone devenv again"
-    assert state_msg(run("windows.autocrlf", make_ctx(crlf_scripts=lambda root: [], system=lambda: "Linux"))) == (
-        "skip", "not Windows; the image scripts have LF line endings")
-    git_true = lambda argv: Completed(0, "true\n")  # noqa: E731
-    assert state_msg(run("windows.autocrlf", make_ctx(crlf_scripts=lambda root: [], system=lambda: "Windows", command=git_true))) == (
+    # the real crlf_scripts over this checkout's templates, which have LF line endings
+    assert state_msg(run("windows.autocrlf", make_ctx(system=lambda: "Linux"))) == ("skip", "not Windows; the image scripts have LF line endings")
+    tool(BIN, "git", 'echo true')
+    assert state_msg(run("windows.autocrlf", make_ctx(system=lambda: "Windows"))) == (
         "warn", "git core.autocrlf is true: files you check out or add later get CRLF line endings and break in containers")
-    git_unset = lambda argv: Completed(1, "")  # noqa: E731
-    assert state_msg(run("windows.autocrlf", make_ctx(crlf_scripts=lambda root: [], system=lambda: "Windows", command=git_unset))) == (
+    tool(BIN, "git", 'exit 1')
+    assert state_msg(run("windows.autocrlf", make_ctx(system=lambda: "Windows"))) == (
         "ok", "the image scripts have LF line endings (core.autocrlf=unset)")
 
 
 def test_crlf_scripts_finds_windows_line_endings(tmp_path: Path) -> None:
     from devenv.doctor.probes import crlf_scripts
+
+    tmp_path = tmp_path / "templates"
 
     (tmp_path / "hadoop" / "bin").mkdir(parents=True)
     (tmp_path / "hadoop" / "entrypoint.sh").write_bytes(b"#!/bin/sh\r\necho hi\r\n")
@@ -288,8 +392,8 @@ def test_crlf_scripts_finds_windows_line_endings(tmp_path: Path) -> None:
 def test_cache_offline_creates_missing_directories_as_a_safe_fix() -> None:
     from devenv import artifacts
 
-    ctx = make_ctx(is_dir=lambda p: False, is_file=lambda p: True, mkdir=lambda p: Path(p).mkdir(parents=True))
-    f = run("cache.offline", ctx)
+    assert not artifacts.maven_dir().exists() and not artifacts.pypi_dir().exists()  # a fresh DEVENV_HOME
+    f = run("cache.offline", make_ctx())
     dirs = f"{artifacts.maven_dir()}, {artifacts.pypi_dir()}"
     assert state_msg(f) == ("warn", f"devenv's cache directories do not exist yet: {dirs}")
     assert f.fix == "devenv doctor --fix creates them; devenv fetch then fills them"
@@ -299,104 +403,136 @@ def test_cache_offline_creates_missing_directories_as_a_safe_fix() -> None:
 
 
 def test_cache_offline_skip_warn_ok(tmp_path: Path) -> None:
+    from devenv import artifacts, lock
+    from test_probes import write_lock_and_cache
+
+    artifacts.maven_dir().mkdir(parents=True)
+    artifacts.pypi_dir().mkdir(parents=True)
     prof = tmp_path / "mine.toml"
     prof.write_text('schema = 1\nname = "mine"\nextends = "default"\n')
-    f = run("cache.offline", make_ctx(prof, is_dir=lambda p: True, is_file=lambda p: False))
+    f = run("cache.offline", make_ctx(prof))
     assert state_msg(f) == ("skip", f"profile 'mine' has no lock file ({tmp_path / 'mine.lock'}); `devenv lock` writes one, then `devenv fetch` fills the cache for --offline")
-    gone = ["org.apache.hadoop:hadoop-common:jar:3.4.2", "a:b:jar:1", "c:d:jar:1", "e:f:jar:1"]
-    f = run("cache.offline", make_ctx(is_dir=lambda p: True, is_file=lambda p: True, cache_missing=lambda lock: (10, gone)))
-    assert state_msg(f) == ("warn", "4 of 10 locked artifacts are not in the cache (org.apache.hadoop:hadoop-common:jar:3.4.2, a:b:jar:1, c:d:jar:1 and 1 more): --offline would stop before building")
-    f = run("cache.offline", make_ctx(is_dir=lambda p: True, is_file=lambda p: True, cache_missing=lambda lock: (10, [])))
-    assert state_msg(f) == ("ok", "all 10 locked artifacts of profile 'default' are in the cache (sizes match; checksums are checked when used)")
+    written = write_lock_and_cache(tmp_path, {f"lib{i}": bytes([i]) * (100 + i) for i in range(10)})
+    written.rename(tmp_path / "mine.lock")
+    f = run("cache.offline", make_ctx(prof))
+    assert state_msg(f) == ("ok", "all 10 locked artifacts of profile 'mine' are in the cache (sizes match; checksums are checked when used)")
+    arts = lock.read(tmp_path / "mine.lock").artifacts
+    for a in arts[:3]:
+        artifacts.cached_path(a).unlink()
+    artifacts.cached_path(arts[3]).write_bytes(b"short")  # the wrong size counts as missing
+    gone = [a.coords for a in arts[:4]]
+    f = run("cache.offline", make_ctx(prof))
+    assert state_msg(f) == ("warn", f"4 of 10 locked artifacts are not in the cache ({gone[0]}, {gone[1]}, {gone[2]} and 1 more): --offline would stop before building")
 
 
-# --- network ----------------------------------------------------------------------------
+# --- network: local HTTP(S) servers, a CA made here ----------------------------------------------
 
-SRC = dict(maven_default_repository=lambda: ("https://maven.test/repo", "Maven's super POM"), pip_index=lambda: ("https://pypi.test/simple", "pip"))
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def other_pki(tmp_path_factory: pytest.TempPathFactory):
+    return make_pki(tmp_path_factory.mktemp("other-pki"), "another CA")
+
+
+ISSUER = f"{CA_NAME}, devenv tests"
 
 
 def test_net_sources_ok_fail_skip() -> None:
-    f = run("net.sources", make_ctx(env=lambda: {}, http_status=lambda url, proxies: 200, **SRC))
-    assert state_msg(f) == ("ok", "reached maven https://maven.test/repo (Maven's super POM, HTTP 200); pypi https://pypi.test/simple (pip, HTTP 200)")
-
-    def status(url, proxies):
-        if "maven" in url:
-            raise OSError("[Errno -2] Name or service not known")
-        return 503
-
-    f = run("net.sources", make_ctx(env=lambda: {}, http_status=status, **SRC))
-    assert state_msg(f) == ("fail", "maven https://maven.test/repo (Maven's super POM) does not answer: [Errno -2] Name or service not known; pypi https://pypi.test/simple (pip) answers HTTP 503")
+    with http_server() as port:
+        maven, pypi = f"http://127.0.0.1:{port}/maven2", f"http://127.0.0.1:{port}/simple"
+        sources(maven, pypi)
+        f = run("net.sources", make_ctx())
+        assert state_msg(f) == ("ok", f"reached maven {maven} (~/.m2/settings.xml, HTTP 200); pypi {pypi} (pip config, HTTP 200)")
+        maven, pypi = f"http://127.0.0.1:{closed_port()}/maven2", f"http://127.0.0.1:{port}/status/503"
+        sources(maven, pypi)
+        f = run("net.sources", make_ctx())
+    assert state_msg(f) == ("fail", f"maven {maven} (~/.m2/settings.xml) does not answer: [Errno 111] Connection refused; pypi {pypi} (pip config) answers HTTP 503")
     assert f.fix == f"check the network and proxy ([proxy] in {paths().user_config}), set mirrors in [sources] there, or work from a filled cache with --offline"
-    f = run("net.sources", make_ctx(maven_default_repository=lambda: None, pip_index=lambda: None))
+
+
+def test_net_sources_skip_without_maven_or_pip() -> None:
+    # no mvn on PATH and no ~/.m2/settings.xml (real); pip absent is the one fact given
+    f = run("net.sources", make_ctx(pip_index=lambda: None))
     assert state_msg(f) == ("skip", "no artifact source is configured, and neither pip nor Maven is here to name its default")
 
 
 def test_net_sources_prefer_the_user_config_and_use_its_proxy() -> None:
-    seen = []
-    user = {"sources": {"maven": "https://mirror.test/maven2", "pypi": "https://mirror.test/pypi/simple"}, "proxy": {"https": "http://proxy.test:3128"}}
-    f = run("net.sources", make_ctx(user_config=user, env=lambda: {}, http_status=lambda url, proxies: seen.append(proxies) or 200))
-    assert state_msg(f) == ("ok", "reached maven https://mirror.test/maven2 (user config, HTTP 200); pypi https://mirror.test/pypi/simple (user config, HTTP 200)")
-    assert seen == [{"https": "http://proxy.test:3128"}] * 2
-
-
-def _tls(answers: dict[tuple[str, ...], TlsAnswer]):
-    return lambda host, port, cas, proxy: answers[tuple(cas)]
+    proxy = closed_port()
+    wanted = ["http://mirror.test/maven2", "http://mirror.test/pypi/simple"]
+    with json_servers({proxy: {u: {} for u in wanted}}) as asked:  # a forward proxy gets the absolute URL
+        user = {"sources": {"maven": wanted[0], "pypi": wanted[1]}, "proxy": {"http": f"http://127.0.0.1:{proxy}"}}
+        f = run("net.sources", make_ctx(user_config=user))
+    assert state_msg(f) == ("ok", "reached maven http://mirror.test/maven2 (user config, HTTP 200); pypi http://mirror.test/pypi/simple (user config, HTTP 200)")
+    assert sorted(asked) == [f"http://127.0.0.1:{proxy}{u}" for u in wanted]
 
 
 def test_net_tls_ok_with_the_default_store() -> None:
-    f = run("net.tls", make_ctx(env=lambda: {}, is_file=lambda p: True, tls_handshake=_tls({(): TlsAnswer(True, "Public CA")}), **SRC))
+    # a certificate the default store trusts cannot be made here: the one probe given is the handshake
+    sources("https://maven.test/repo", "https://pypi.test/simple")
+    f = run("net.tls", make_ctx(tls_handshake=lambda host, port, cas, proxy: TlsAnswer(True, "Public CA")))
     assert state_msg(f) == ("ok", "maven (maven.test) presents a certificate from 'Public CA', trusted by the default store; pypi (pypi.test) presents a certificate from 'Public CA', trusted by the default store")
 
 
-def test_net_tls_ok_when_devenvs_ca_configuration_covers_interception() -> None:
-    user = {"tls": {"ca_certificates": ["/etc/corp-root.pem"]}}
-    answers = {(): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate"), ("/etc/corp-root.pem",): TlsAnswer(True, "Corp Proxy CA")}
-    f = run("net.tls", make_ctx(user_config=user, env=lambda: {}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
-    assert state_msg(f) == ("ok", "maven (maven.test) is intercepted: its certificate from 'Corp Proxy CA' is not in the default store, and devenv's CA configuration ([tls] ca_certificates) covers it")
+def test_net_tls_ok_when_devenvs_ca_configuration_covers_interception(pki) -> None:
+    with http_server(pki.server_context()) as port:
+        sources(f"https://localhost:{port}/maven2", None)
+        user = {"tls": {"ca_certificates": [str(pki.ca)]}}
+        f = run("net.tls", make_ctx(user_config=user))
+    assert state_msg(f) == ("ok", f"maven (localhost) is intercepted: its certificate from '{ISSUER}' is not in the default store, and devenv's CA configuration ([tls] ca_certificates) covers it")
 
 
-def test_net_tls_fails_when_only_the_environment_trusts_the_interceptor() -> None:
+def test_net_tls_fails_when_only_the_environment_trusts_the_interceptor(pki, other_pki, monkeypatch: pytest.MonkeyPatch) -> None:
     # [tls] ca_certificates lists a CA, so devenv.sources ignores the environment's CA variables
-    user = {"tls": {"ca_certificates": ["/etc/other-root.pem"]}}
-    answers = {(): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate"), ("/etc/ssl/corp.pem",): TlsAnswer(True, "Corp Proxy CA"),
-               ("/etc/other-root.pem",): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate")}
-    f = run("net.tls", make_ctx(user_config=user, env=lambda: {"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
-    assert state_msg(f) == ("fail", "maven (maven.test) is intercepted: its certificate from 'Corp Proxy CA' is trusted through REQUESTS_CA_BUNDLE=/etc/ssl/corp.pem, but devenv's CA configuration does not cover it, so downloads in image builds fail")
-    assert f.fix == f"add \"/etc/ssl/corp.pem\" to [tls] ca_certificates in {paths().user_config}"
+    user = {"tls": {"ca_certificates": [str(other_pki.ca)]}}
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki.ca))
+    with http_server(pki.server_context()) as port:
+        sources(f"https://localhost:{port}/maven2", None)
+        f = run("net.tls", make_ctx(user_config=user))
+    assert state_msg(f) == ("fail", f"maven (localhost) is intercepted: its certificate from '{ISSUER}' is trusted through REQUESTS_CA_BUNDLE={pki.ca}, but devenv's CA configuration does not cover it, so downloads in image builds fail")
+    assert f.fix == f"add \"{pki.ca}\" to [tls] ca_certificates in {paths().user_config}"
 
 
-def test_net_tls_ok_when_the_environment_ca_is_devenvs_configuration() -> None:
+def test_net_tls_ok_when_the_environment_ca_is_devenvs_configuration(pki, monkeypatch: pytest.MonkeyPatch) -> None:
     # without [tls] ca_certificates, devenv.sources takes the environment's CA files into builds: doctor says so
-    answers = {(): TlsAnswer(False, "Corp Proxy CA", "unable to get local issuer certificate"), ("/etc/ssl/corp.pem",): TlsAnswer(True, "Corp Proxy CA")}
-    f = run("net.tls", make_ctx(env=lambda: {"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
-    assert state_msg(f) == ("ok", "maven (maven.test) is intercepted: its certificate from 'Corp Proxy CA' is not in the default store, and devenv's CA configuration (REQUESTS_CA_BUNDLE) covers it")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki.ca))
+    with http_server(pki.server_context()) as port:
+        sources(f"https://localhost:{port}/maven2", None)
+        f = run("net.tls", make_ctx())
+    assert state_msg(f) == ("ok", f"maven (localhost) is intercepted: its certificate from '{ISSUER}' is not in the default store, and devenv's CA configuration (REQUESTS_CA_BUNDLE) covers it")
 
 
-def test_net_proxy_says_where_the_hosts_proxy_came_from() -> None:
-    details = dataclasses.replace(DETAILS, https_proxy="http://b:2")
+def test_net_proxy_says_where_the_hosts_proxy_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    details = engine(https_proxy="http://b:2")
     user = {"proxy": {"https": "http://a:1"}}
-    f = run("net.proxy", make_ctx(user_config=user, env=lambda: {"HTTPS_PROXY": "http://env:3"}, engine_info=lambda: ENGINE, engine_details=lambda: details))
+    monkeypatch.setenv("HTTPS_PROXY", "http://env:3")
+    f = run("net.proxy", make_ctx(user_config=user, **details))
     assert (f.state, f.found) == ("warn", "host http://a:1 (from user config), engine http://b:2")
-    f = run("net.proxy", make_ctx(env=lambda: {"HTTPS_PROXY": "http://env:3"}, engine_info=lambda: ENGINE, engine_details=lambda: details))
+    f = run("net.proxy", make_ctx(**details))
     assert f.found == "host http://env:3 (from HTTPS_PROXY), engine http://b:2"
 
 
-def test_net_tls_fails_when_nothing_trusts_it_or_a_ca_file_is_missing() -> None:
-    answers = {(): TlsAnswer(False, "Corp Proxy CA", "self-signed certificate in certificate chain")}
-    f = run("net.tls", make_ctx(env=lambda: {}, is_file=lambda p: True, tls_handshake=_tls(answers), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
-    assert state_msg(f) == ("fail", "maven (maven.test) presents a certificate from 'Corp Proxy CA' that nothing here trusts (self-signed certificate in certificate chain)")
-    assert f.fix == f"get your organisation's root CA certificate (a PEM file) and add its path to [tls] ca_certificates in {paths().user_config}"
-    user = {"tls": {"ca_certificates": ["/nope.pem"]}}
-    f = run("net.tls", make_ctx(user_config=user, env=lambda: {}, is_file=lambda p: False, tls_handshake=_tls({(): TlsAnswer(True, "Public CA")}), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
-    assert state_msg(f) == ("fail", "[tls] ca_certificates names /nope.pem, which does not exist; maven (maven.test) presents a certificate from 'Public CA', trusted by the default store")
+def test_net_tls_fails_when_nothing_trusts_it_or_a_ca_file_is_missing(pki, tmp_path: Path) -> None:
+    with http_server(pki.server_context()) as port:
+        sources(f"https://localhost:{port}/maven2", None)
+        f = run("net.tls", make_ctx())
+        assert state_msg(f) == ("fail", f"maven (localhost) presents a certificate from '{ISSUER}' that nothing here trusts (unable to get local issuer certificate)")
+        assert f.fix == f"get your organisation's root CA certificate (a PEM file) and add its path to [tls] ca_certificates in {paths().user_config}"
+        nope = tmp_path / "nope.pem"
+        user = {"tls": {"ca_certificates": [str(nope), str(pki.ca)]}}
+        f = run("net.tls", make_ctx(user_config=user))
+    assert state_msg(f) == ("fail", f"[tls] ca_certificates names {nope}, which does not exist; maven (localhost) is intercepted: its certificate from '{ISSUER}' is not in the default store, and devenv's CA configuration ([tls] ca_certificates) covers it")
 
 
 def test_net_tls_skips() -> None:
-    f = run("net.tls", make_ctx(user_config={"sources": {"maven": "http://plain.test/m2"}}, pip_index=lambda: None))
+    f = run("net.tls", make_ctx(user_config={"sources": {"maven": "http://plain.test/m2"}}))
     assert state_msg(f) == ("skip", "no https artifact source to check")
-    gone = {(): TlsAnswer(False, "", "TimeoutError: timed out", connected=False)}
-    f = run("net.tls", make_ctx(env=lambda: {}, is_file=lambda p: True, tls_handshake=_tls(gone), pip_index=lambda: None, maven_default_repository=SRC["maven_default_repository"]))
-    assert state_msg(f) == ("skip", "maven: could not connect to maven.test:443 (TimeoutError: timed out; see net.sources)")
+    port = closed_port()
+    sources(f"https://localhost:{port}/maven2", None)
+    f = run("net.tls", make_ctx())
+    assert state_msg(f) == ("skip", f"maven: could not connect to localhost:{port} (ConnectionRefusedError: [Errno 111] Connection refused; see net.sources)")
 
 
 @pytest.mark.parametrize("host_env,engine_proxy,expected", [
@@ -406,83 +542,107 @@ def test_net_tls_skips() -> None:
     ({}, "http://p:3128", ("warn", "the engine uses proxy http://p:3128 but the host has none: devenv's downloads on the host go direct")),
     ({"https_proxy": "http://a:1"}, "http://b:2", ("warn", "the host uses proxy http://a:1 but the engine uses http://b:2")),
 ])
-def test_net_proxy_all_states(host_env: dict, engine_proxy: str, expected: tuple[str, str]) -> None:
-    details = dataclasses.replace(DETAILS, https_proxy=engine_proxy)
-    f = run("net.proxy", make_ctx(env=lambda: host_env, engine_info=lambda: ENGINE, engine_details=lambda: details))
+def test_net_proxy_all_states(host_env: dict, engine_proxy: str, expected: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in host_env.items():
+        monkeypatch.setenv(k, v)
+    f = run("net.proxy", make_ctx(**engine(https_proxy=engine_proxy)))
     assert state_msg(f) == expected
 
 
-# --- parity ---------------------------------------------------------------------------------
+# --- parity: host tools are scripts on PATH --------------------------------------------------
 
-def _cmd(outputs: dict[str, Completed | None]):
-    return lambda argv, *a: outputs.get(argv[0] if argv[0] != "python3" else " ".join(argv[:2]))
+def java(version_line: str) -> None:
+    tool(BIN, "java", f"echo '{version_line}' >&2\necho 'OpenJDK Runtime Environment' >&2")
 
 
-JAVA17 = Completed(0, 'openjdk version "17.0.15" 2025-04-15\nOpenJDK Runtime Environment\n')
+def python3(version: str | None = None, pyspark: str | None = None, rc: int = 0) -> None:
+    tool(BIN, "python3", f'if [ "$1" = --version ]; then echo "Python {version}"; else echo "{pyspark}"; exit {rc}; fi')
 
 
 def test_parity_java_all_states() -> None:
-    assert state_msg(run("parity.java", make_ctx(command=_cmd({"java": JAVA17})))) == ("ok", "host Java 17 matches the cluster's Java 17")
-    f = run("parity.java", make_ctx(command=_cmd({"java": Completed(0, 'openjdk version "21.0.2" 2024-01-16\n')})))
+    java('openjdk version "17.0.15" 2025-04-15')
+    assert state_msg(run("parity.java", make_ctx())) == ("ok", "host Java 17 matches the cluster's Java 17")
+    java('openjdk version "21.0.2" 2024-01-16')
+    f = run("parity.java", make_ctx())
     assert state_msg(f) == ("warn", "host Java 21, cluster Java 17: classes compiled here target Java 21 by default and fail in the cluster with UnsupportedClassVersionError")
-    f = run("parity.java", make_ctx(command=_cmd({"java": Completed(0, 'java version "1.8.0_392"\n')})))
+    java('java version "1.8.0_392"')
+    f = run("parity.java", make_ctx())
     assert state_msg(f) == ("warn", "host Java 8, cluster Java 17: jars built for the cluster do not load here, and local Spark 4.1.1 needs the cluster's Java")
-    assert state_msg(run("parity.java", make_ctx(command=_cmd({})))) == ("skip", "java is not installed on this machine (needed only to build jars or run Spark locally)")
-    assert state_msg(run("parity.java", make_ctx(command=_cmd({"java": Completed(0, "weird\n")})))) == ("warn", "could not read the Java version from 'weird'")
+    tool(BIN, "java", "echo weird")
+    assert state_msg(run("parity.java", make_ctx())) == ("warn", "could not read the Java version from 'weird'")
+    (BIN / "java").unlink()
+    assert state_msg(run("parity.java", make_ctx())) == ("skip", "java is not installed on this machine (needed only to build jars or run Spark locally)")
 
 
 def test_parity_python_all_states() -> None:
     linux = dict(system=lambda: "Linux")
-    py = lambda v: _cmd({"python3 --version": Completed(0, f"Python {v}\n")})  # noqa: E731
-    assert state_msg(run("parity.python", make_ctx(command=py("3.11.9"), **linux))) == ("ok", "host Python 3.11.9 matches the cluster's workers (3.11)")
-    assert state_msg(run("parity.python", make_ctx(command=py("3.12.3"), **linux))) == (
+    python3("3.11.9")
+    assert state_msg(run("parity.python", make_ctx(**linux))) == ("ok", "host Python 3.11.9 matches the cluster's workers (3.11)")
+    python3("3.12.3")
+    assert state_msg(run("parity.python", make_ctx(**linux))) == (
         "warn", "host Python 3.12, cluster Python 3.11: a PySpark driver here with workers in the cluster fails with 'Python in worker has different version'")
-    assert state_msg(run("parity.python", make_ctx(command=py("3.9.18"), **linux))) == ("fail", "Spark 4.1 needs Python 3.10 or later; the host has 3.9.18")
-    assert state_msg(run("parity.python", make_ctx(command=_cmd({}), **linux))) == ("skip", "python3 is not installed on this machine")
-    assert state_msg(run("parity.python", make_ctx(command=_cmd({"python3 --version": Completed(0, "Python ???\n")}), **linux))) == (
-        "warn", "could not read the Python version from 'Python ???'")
+    python3("3.9.18")
+    assert state_msg(run("parity.python", make_ctx(**linux))) == ("fail", "Spark 4.1 needs Python 3.10 or later; the host has 3.9.18")
+    python3("???")
+    assert state_msg(run("parity.python", make_ctx(**linux))) == ("warn", "could not read the Python version from 'Python ???'")
+    (BIN / "python3").unlink()
+    assert state_msg(run("parity.python", make_ctx(**linux))) == ("skip", "python3 is not installed on this machine")
 
 
 def test_parity_pyspark_all_states() -> None:
     linux = dict(system=lambda: "Linux")
-    ps = lambda out, rc=0: _cmd({"python3 -c": Completed(rc, out)})  # noqa: E731
-    assert state_msg(run("parity.pyspark", make_ctx(command=ps("4.1.1\n"), **linux))) == ("ok", "pyspark 4.1.1 matches Spark 4.1.1")
-    f = run("parity.pyspark", make_ctx(command=ps("3.5.1\n"), **linux))
+    python3(pyspark="4.1.1")
+    assert state_msg(run("parity.pyspark", make_ctx(**linux))) == ("ok", "pyspark 4.1.1 matches Spark 4.1.1")
+    python3(pyspark="3.5.1")
+    f = run("parity.pyspark", make_ctx(**linux))
     assert state_msg(f) == ("fail", "pyspark 3.5.1 on the host against Spark 4.1.1 in the cluster: the py4j gateway protocol and Spark Connect differ between lines, so sessions fail to connect, and pickled UDFs and Arrow batches fail to load")
     assert f.fix == "pip install 'pyspark==4.1.1'"
-    assert state_msg(run("parity.pyspark", make_ctx(command=ps("4.1.0\n"), **linux))) == (
+    python3(pyspark="4.1.0")
+    assert state_msg(run("parity.pyspark", make_ctx(**linux))) == (
         "warn", "pyspark 4.1.0 against Spark 4.1.1: the same line works, but bugs fixed in 4.1.1 may show here")
-    assert state_msg(run("parity.pyspark", make_ctx(command=ps("PackageNotFoundError: pyspark", 1), **linux))) == ("skip", "pyspark is not installed for python3")
-    assert state_msg(run("parity.pyspark", make_ctx(command=_cmd({}), **linux))) == ("skip", "python3 is not installed on this machine")
+    python3(pyspark="PackageNotFoundError: pyspark", rc=1)
+    assert state_msg(run("parity.pyspark", make_ctx(**linux))) == ("skip", "pyspark is not installed for python3")
+    (BIN / "python3").unlink()
+    assert state_msg(run("parity.pyspark", make_ctx(**linux))) == ("skip", "python3 is not installed on this machine")
 
 
 def test_parity_scala_all_states() -> None:
-    sc = lambda out: _cmd({"scala": Completed(0, out)})  # noqa: E731
-    assert state_msg(run("parity.scala", make_ctx(command=sc("Scala code runner version 2.13.12 -- Copyright\n")))) == (
-        "ok", "host Scala 2.13 matches the Scala Spark 4.1.1 is built for")
-    assert state_msg(run("parity.scala", make_ctx(command=sc("Scala code runner version 2.12.18 -- Copyright\n")))) == (
+    sc = lambda out: tool(BIN, "scala", f"echo '{out}' >&2")  # noqa: E731
+    sc("Scala code runner version 2.13.12 -- Copyright")
+    assert state_msg(run("parity.scala", make_ctx())) == ("ok", "host Scala 2.13 matches the Scala Spark 4.1.1 is built for")
+    sc("Scala code runner version 2.12.18 -- Copyright")
+    assert state_msg(run("parity.scala", make_ctx())) == (
         "warn", "host Scala 2.12, Spark 4.1.1 is built for Scala 2.13: jars compiled here fail in the cluster with NoSuchMethodError and similar binary incompatibilities")
-    assert state_msg(run("parity.scala", make_ctx(command=_cmd({})))) == ("skip", "scala is not installed on this machine")
-    assert state_msg(run("parity.scala", make_ctx(command=sc("nonsense\n")))) == ("warn", "could not read the Scala version from 'nonsense'")
+    sc("nonsense")
+    assert state_msg(run("parity.scala", make_ctx())) == ("warn", "could not read the Scala version from 'nonsense'")
+    (BIN / "scala").unlink()
+    assert state_msg(run("parity.scala", make_ctx())) == ("skip", "scala is not installed on this machine")
 
 
 def test_parity_hadoop_and_hive_cli_all_states() -> None:
-    which = lambda name: f"/usr/bin/{name}"  # noqa: E731
-    had = lambda v: _cmd({"hadoop": Completed(0, f"Hadoop {v}\nSource code repository\n")})  # noqa: E731
-    assert state_msg(run("parity.hadoop-cli", make_ctx(which=which, command=had("3.4.2")))) == ("ok", "host hadoop 3.4.2 matches the cluster's Hadoop 3.4.2")
-    assert state_msg(run("parity.hadoop-cli", make_ctx(which=which, command=had("3.4.1")))) == ("ok", "host hadoop 3.4.1 is on the cluster's Hadoop 3.4 line (pin 3.4.2)")
-    assert state_msg(run("parity.hadoop-cli", make_ctx(which=which, command=had("3.3.6")))) == (
+    had = lambda v: tool(BIN, "hadoop", f"printf 'Hadoop {v}\\nSource code repository\\n'")  # noqa: E731
+    had("3.4.2")
+    assert state_msg(run("parity.hadoop-cli", make_ctx())) == ("ok", "host hadoop 3.4.2 matches the cluster's Hadoop 3.4.2")
+    had("3.4.1")
+    assert state_msg(run("parity.hadoop-cli", make_ctx())) == ("ok", "host hadoop 3.4.1 is on the cluster's Hadoop 3.4 line (pin 3.4.2)")
+    had("3.3.6")
+    assert state_msg(run("parity.hadoop-cli", make_ctx())) == (
         "warn", "host hadoop 3.3.6, cluster Hadoop 3.4.2: basic `hdfs dfs` works over RPC, but client defaults and newer commands differ, and jobs submitted from here carry the host's Hadoop jars")
-    assert state_msg(run("parity.hadoop-cli", make_ctx(which=lambda n: None))) == ("skip", "hadoop is not installed on this machine")
-    assert state_msg(run("parity.hadoop-cli", make_ctx(which=which, command=_cmd({"hadoop": Completed(0, "?\n")})))) == ("warn", "`hadoop version` did not report a version")
-    hive = lambda v: _cmd({"hive": Completed(0, f"Hive {v}\nGit ...\n")})  # noqa: E731
-    assert state_msg(run("parity.hive-cli", make_ctx(which=which, command=hive("4.0.1")))) == ("ok", "host hive 4.0.1 matches the cluster's Hive 4.0.1")
-    assert state_msg(run("parity.hive-cli", make_ctx(which=which, command=hive("3.1.3")))) == (
+    tool(BIN, "hadoop", "echo '?'")
+    assert state_msg(run("parity.hadoop-cli", make_ctx())) == ("warn", "`hadoop version` did not report a version")
+    (BIN / "hadoop").unlink()
+    assert state_msg(run("parity.hadoop-cli", make_ctx())) == ("skip", "hadoop is not installed on this machine")
+    hive = lambda v: tool(BIN, "hive", f"printf 'Hive {v}\\nGit ...\\n'")  # noqa: E731
+    hive("4.0.1")
+    assert state_msg(run("parity.hive-cli", make_ctx())) == ("ok", "host hive 4.0.1 matches the cluster's Hive 4.0.1")
+    hive("3.1.3")
+    assert state_msg(run("parity.hive-cli", make_ctx())) == (
         "warn", "host hive 3.1.3, cluster Hive 4.0.1: its metastore client expects another schema version, and JDBC protocol features differ")
-    assert state_msg(run("parity.hive-cli", make_ctx(which=lambda n: None))) == ("skip", "hive is not installed on this machine")
+    (BIN / "hive").unlink()
+    assert state_msg(run("parity.hive-cli", make_ctx())) == ("skip", "hive is not installed on this machine")
 
 
-# --- a running cluster ----------------------------------------------------------------------------
+# --- a running cluster: containers from the engine, daemons' HTTP answers from local servers ------------
 
 def box(service: str, cluster: str = "default", running: bool = True, image_id: str = "sha256:new", profile: str = "default") -> ContainerState:
     image = {"namenode": "hadoop", "datanode-1": "hadoop", "resourcemanager": "hadoop", "nodemanager-1": "hadoop",
@@ -491,11 +651,37 @@ def box(service: str, cluster: str = "default", running: bool = True, image_id: 
     return ContainerState(f"{cluster}-{service}", f"devenv/{image}:abc", image_id, labels, running, ())
 
 
-CLUSTER = [box(s) for s in ("namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "metastore", "spark-history")]
+SERVICES = ("namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "metastore", "spark-history")
+CLUSTER = [box(s) for s in SERVICES]
 
 
-def cluster_ctx(containers: list[ContainerState] = CLUSTER, **kw: Any) -> Context:
-    return make_ctx(managed_containers=lambda: containers, **engine(), **kw)
+def cluster_ctx(containers: list[ContainerState] = CLUSTER, profile: str | Path = "default", **kw: Any) -> Context:
+    return make_ctx(profile, containers=containers, **engine(), **kw)
+
+
+class Daemons:
+    """The cluster's web endpoints as local servers on the ports of a profile whose ports are free here."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        from devenv import profile as prof
+        from devenv import services
+
+        self.profile, _ = free_profile(tmp_path)
+        plan = services.ports(prof.load_profile(self.profile))
+        self.port = {svc: plan.find(svc, "http").host for svc in ("namenode", "resourcemanager", "historyserver")}
+        self.cluster = [box(s, profile="free") for s in SERVICES]
+
+    def ctx(self, containers: list[ContainerState] | None = None) -> Context:
+        return cluster_ctx(self.cluster if containers is None else containers, self.profile)
+
+    def serve(self, **answers: dict[str, Any]):
+        """answers: service -> {path: JSON}."""
+        return json_servers({self.port[svc]: paths_ for svc, paths_ in answers.items()})
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Daemons:
+    return Daemons(tmp_path)
 
 
 def test_cluster_checks_skip_without_a_running_cluster() -> None:
@@ -507,16 +693,16 @@ def test_cluster_checks_skip_without_a_running_cluster() -> None:
 
 def test_cluster_found_by_its_profile_label() -> None:
     mine = [box("namenode", cluster="team")]
-    f = run("cluster.images", cluster_ctx(mine, local_images=lambda: [LocalImage("sha256:new", ("devenv/hadoop:abc",), "amd64", {})]))
+    f = run("cluster.images", cluster_ctx(mine, images=[LocalImage("sha256:new", ("devenv/hadoop:abc",), "amd64", {})]))
     assert state_msg(f) == ("ok", "cluster 'team': all 1 containers run the current builds of their images")
 
 
 def test_cluster_images_ok_and_drift() -> None:
     built = [LocalImage("sha256:new", (f"devenv/{c}:abc",), "amd64", {}) for c in ("hadoop", "hive", "spark")]
-    f = run("cluster.images", cluster_ctx(local_images=lambda: built))
+    f = run("cluster.images", cluster_ctx(images=built))
     assert state_msg(f) == ("ok", "cluster 'default': all 7 containers run the current builds of their images")
     stale = [box("namenode", image_id="sha256:old"), box("metastore")]
-    f = run("cluster.images", cluster_ctx(stale, local_images=lambda: built[:1]))
+    f = run("cluster.images", cluster_ctx(stale, images=built[:1]))
     assert state_msg(f) == ("warn", "cluster 'default': metastore runs devenv/hive:abc, which is no longer here; namenode runs an older build of devenv/hadoop:abc (rebuilt since it started)")
     assert f.fix == "devenv up recreates the containers from the current images"
 
@@ -525,8 +711,8 @@ REPORTS = {"hadoop": "Hadoop 3.4.2\nSource code repository", "hive": "Hive 4.0.1
 
 
 def _report(reports: dict[str, str]):
-    """Fake exec: `bash -c "spark-submit --version 2>&1"` answers like spark-submit itself."""
-    return lambda name, argv: reports[argv[2].split()[0] if argv[0] == "bash" else argv[0]]
+    """Engine exec: `bash -c "spark-submit --version 2>&1"` answers like spark-submit itself."""
+    return lambda name, argv, **kw: reports[argv[2].split()[0] if argv[0] == "bash" else argv[0]]
 
 
 def test_cluster_versions_ok_fail_skip() -> None:
@@ -545,17 +731,19 @@ def _conf(props: dict[str, Any]) -> dict[str, Any]:
 
 GOOD_CONF = {"yarn.scheduler.minimum-allocation-mb": "256", "yarn.scheduler.maximum-allocation-mb": "2048",
              "mapreduce.map.memory.mb": "512", "mapreduce.reduce.memory.mb": "512", "yarn.app.mapreduce.am.resource.mb": "512"}
+CONF = "/conf?format=json"
 
 
-def test_cluster_config_ok_fail_skip() -> None:
-    urls = []
-    f = run("cluster.config", cluster_ctx(http_json=lambda url: urls.append(url) or _conf(GOOD_CONF)))
+def test_cluster_config_ok_fail_skip(daemons: Daemons) -> None:
+    with daemons.serve(resourcemanager={CONF: _conf(GOOD_CONF)}, historyserver={CONF: _conf(GOOD_CONF)}) as asked:
+        f = run("cluster.config", daemons.ctx())
     assert state_msg(f) == ("ok", "cluster 'default': all 5 overrides are in effect (spark-defaults: no /conf endpoint to read)")
-    assert urls == ["http://127.0.0.1:8088/conf?format=json", "http://127.0.0.1:19888/conf?format=json"]
-    bad = dict(GOOD_CONF, **{"yarn.scheduler.minimum-allocation-mb": "1024"})
-    f = run("cluster.config", cluster_ctx(http_json=lambda url: _conf(bad)))
+    assert asked == [f"http://127.0.0.1:{daemons.port['resourcemanager']}{CONF}", f"http://127.0.0.1:{daemons.port['historyserver']}{CONF}"]
+    bad = _conf(dict(GOOD_CONF, **{"yarn.scheduler.minimum-allocation-mb": "1024"}))
+    with daemons.serve(resourcemanager={CONF: bad}, historyserver={CONF: bad}):
+        f = run("cluster.config", daemons.ctx())
     assert state_msg(f) == ("fail", "cluster 'default': resourcemanager: yarn.scheduler.minimum-allocation-mb is 1024, [config.yarn-site] sets 256 (spark-defaults: no /conf endpoint to read)")
-    f = run("cluster.config", cluster_ctx([box("namenode")], http_json=lambda url: _conf({})))
+    f = run("cluster.config", daemons.ctx([box("namenode", profile="free")]))
     assert state_msg(f) == ("skip", "the profile overrides nothing a running daemon's /conf shows (yarn-site, mapred-site, spark-defaults: no /conf endpoint to read)")
 
 
@@ -565,33 +753,47 @@ def _nn(live: int, safemode: str = "") -> dict[str, Any]:
     return {"beans": [{"Safemode": safemode, "LiveNodes": json.dumps({f"dn{i}": {} for i in range(live)})}]}
 
 
-def test_cluster_hdfs_all_states() -> None:
-    assert state_msg(run("cluster.hdfs", cluster_ctx(http_json=lambda url: _nn(1)))) == ("ok", "HDFS is out of safe mode with 1 of 1 datanodes live")
-    f = run("cluster.hdfs", cluster_ctx(http_json=lambda url: _nn(1, "Safe mode is ON. The reported blocks 0 needs additional 12 blocks.")))
+def test_cluster_hdfs_all_states(daemons: Daemons) -> None:
+    from devenv.doctor.checks.cluster import NAMENODE_INFO
+
+    def hdfs(answer: dict[str, Any]) -> Finding:
+        with daemons.serve(namenode={NAMENODE_INFO: answer}):
+            return run("cluster.hdfs", daemons.ctx())
+
+    assert state_msg(hdfs(_nn(1))) == ("ok", "HDFS is out of safe mode with 1 of 1 datanodes live")
+    f = hdfs(_nn(1, "Safe mode is ON. The reported blocks 0 needs additional 12 blocks."))
     assert state_msg(f) == ("fail", "HDFS is in safe mode: Safe mode is ON. The reported blocks 0 needs additional 12 blocks.")
-    assert state_msg(run("cluster.hdfs", cluster_ctx(http_json=lambda url: _nn(0)))) == ("fail", "0 of 1 datanodes are live")
-    assert state_msg(run("cluster.hdfs", cluster_ctx(http_json=lambda url: {"beans": []}))) == ("fail", "the namenode's JMX endpoint has no NameNodeInfo yet")
+    assert state_msg(hdfs(_nn(0))) == ("fail", "0 of 1 datanodes are live")
+    assert state_msg(hdfs({"beans": []})) == ("fail", "the namenode's JMX endpoint has no NameNodeInfo yet")
     assert state_msg(run("cluster.hdfs", cluster_ctx([box("datanode-1")]))) == ("fail", "cluster 'default' has no running namenode")
 
 
-def test_cluster_yarn_all_states() -> None:
-    m = lambda active, lost=0: (lambda url: {"clusterMetrics": {"activeNodes": active, "unhealthyNodes": 0, "lostNodes": lost}})  # noqa: E731
-    assert state_msg(run("cluster.yarn", cluster_ctx(http_json=m(1)))) == ("ok", "1 of 1 NodeManagers are active")
-    assert state_msg(run("cluster.yarn", cluster_ctx(http_json=m(0, 1)))) == ("fail", "0 of 1 NodeManagers are active (1 unhealthy or lost)")
+def test_cluster_yarn_all_states(daemons: Daemons) -> None:
+    def yarn(active: int, lost: int = 0) -> Finding:
+        metrics = {"clusterMetrics": {"activeNodes": active, "unhealthyNodes": 0, "lostNodes": lost}}
+        with daemons.serve(resourcemanager={"/ws/v1/cluster/metrics": metrics}):
+            return run("cluster.yarn", daemons.ctx())
+
+    assert state_msg(yarn(1)) == ("ok", "1 of 1 NodeManagers are active")
+    assert state_msg(yarn(0, 1)) == ("fail", "0 of 1 NodeManagers are active (1 unhealthy or lost)")
     assert state_msg(run("cluster.yarn", cluster_ctx([box("namenode")]))) == ("fail", "cluster 'default' has no running resourcemanager")
 
 
 def test_cluster_leftovers_ok_and_warn_with_a_safe_fix() -> None:
     live = ResourceInfo("network", "default-net", {"devenv.cluster": "default"})
+    kept = paths().state / "clusters" / "kept"  # devenv keeps state for a cluster `devenv down` stopped
+    kept.mkdir(parents=True)
+    (kept / "compose.json").write_text("{}")
     stopped = box("namenode", cluster="kept", running=False)
-    ctx = cluster_ctx([*CLUSTER, stopped], known_clusters=lambda: ["kept"], managed_networks_and_volumes=lambda: [live])
+    ctx = cluster_ctx([*CLUSTER, stopped], networks=[live], volumes=[])
     assert state_msg(run("cluster.leftovers", ctx)) == ("ok", "nothing left of removed clusters")
     gone = box("namenode", cluster="old", running=False)
-    old = [ResourceInfo("network", "old-net", {"devenv.cluster": "old"}), ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old"})]
-    removed: list[ResourceInfo] = []
-    ctx = cluster_ctx([*CLUSTER, gone], known_clusters=lambda: [], managed_networks_and_volumes=lambda: [live, *old], remove_leftovers=removed.extend)
+    old_net = ResourceInfo("network", "old-net", {"devenv.cluster": "old"})
+    old_vol = ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old"})
+    removed: list[dict[str, Any]] = []
+    ctx = cluster_ctx([*CLUSTER, gone], networks=[live, old_net], volumes=[old_vol], remove=lambda **kw: removed.append(kw))
     f = run("cluster.leftovers", ctx)
     assert state_msg(f) == ("warn", "3 leftovers of clusters that no longer exist: container old-namenode (cluster 'old'), network old-net (cluster 'old'), volume old-namenode (cluster 'old')")
     assert f.safe_fix is not None and f.safe_fix.description == "remove container old-namenode (cluster 'old'), network old-net (cluster 'old'), volume old-namenode (cluster 'old')"
     f.safe_fix.apply()
-    assert [r.name for r in removed] == ["old-namenode", "old-net", "old-namenode"]
+    assert removed == [{"containers_": ["old-namenode"], "volumes_": ["old-namenode"], "networks_": ["old-net"]}]

@@ -1,10 +1,17 @@
-"""The doctor's runner, selection, exit codes, output (human and --json) and --fix, over faked probes."""
+"""The doctor's runner, selection, exit codes, output (human and --json) and --fix, over the real probes.
+
+As in test_doctor_checks, only devenv.docker is faked; the machine the command sees is built for
+real: a user profile whose ports are free here, a filled cache for its lock, local HTTP servers
+for the artifact sources, an empty PATH and HOME.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import socket
-import time
+import threading
 from typing import Any
 
 import pytest
@@ -13,16 +20,20 @@ from devenv import doctor
 from devenv.doctor import Check, Context, Finding, SafeFix, Skip
 from devenv.errors import DevenvError
 from devenv.paths import paths
-from test_doctor_checks import ENGINE, DETAILS, fake_probes
+import test_doctor_checks as tdc
+from devenv.doctor.probes import Probes
+from test_doctor_checks import ENGINE, world  # noqa: F401  (world: the autouse clean machine)
 
 
 def _ctx() -> Context:
-    return Context(fake_probes(), paths())
+    return Context(Probes(), paths())
 
 
 def test_runner_reports_timeouts_exceptions_and_skips_as_states() -> None:
+    release = threading.Event()
+
     def slow(ctx: Context) -> Finding:
-        time.sleep(1.0)
+        release.wait(10)  # held until the test lets it go, long after its 0.2 s deadline
         return doctor.ok("late")
 
     def boom(ctx: Context) -> Finding:
@@ -39,9 +50,11 @@ def test_runner_reports_timeouts_exceptions_and_skips_as_states() -> None:
 
     checks = [Check("t.slow", "host", "slow", slow, timeout=0.2), Check("t.boom", "host", "boom", boom),
               Check("t.user", "host", "user", user_error), Check("t.skip", "host", "skip", skipped), Check("t.hang", "host", "hang", hangs)]
-    start = time.perf_counter()
-    results = doctor.run_checks(checks, _ctx())
-    assert time.perf_counter() - start < 0.9  # the slow check did not hold the run up
+    try:
+        results = doctor.run_checks(checks, _ctx())
+        assert not release.is_set()  # the run came back while the slow check was still held: it did not wait for it
+    finally:
+        release.set()
     got = [(r.check.id, r.finding.state, r.finding.message) for r in results]
     assert got == [
         ("t.slow", "error", "timed out after 0.2 s"),
@@ -53,9 +66,23 @@ def test_runner_reports_timeouts_exceptions_and_skips_as_states() -> None:
     assert results[0].finding.fix == "run it alone with -v (devenv doctor --check t.slow); the debug log shows where it waited"
 
 
+def test_checks_run_concurrently() -> None:
+    """Every check waits at one barrier for all the others: they pass it only if they all run at once."""
+    n = 6
+    barrier = threading.Barrier(n, timeout=10)
+
+    def meet(ctx: Context) -> Finding:
+        barrier.wait()
+        return doctor.ok("met")
+
+    checks = [Check(f"t.{i}", "host", "t", meet, timeout=30) for i in range(n)]
+    assert [(r.finding.state, r.finding.message) for r in doctor.run_checks(checks, _ctx())] == [("ok", "met")] * n
+
+
 def test_shared_probes_run_once_for_all_checks() -> None:
     calls = []
-    ctx = Context(fake_probes(engine_info=lambda: calls.append(1) or ENGINE), paths())
+    tdc.ENG.set("engine_info", lambda: calls.append(1) or ENGINE)
+    ctx = Context(Probes(), paths())
     checks = [Check(f"t.{i}", "engine", "t", lambda c: doctor.ok(c.engine().server_version)) for i in range(8)]
     assert {r.finding.message for r in doctor.run_checks(checks, ctx)} == {"26.1.5"}
     assert calls == [1]
@@ -88,37 +115,52 @@ def test_summary_exit_codes_and_strict() -> None:
     assert doctor.summary(res("ok", "fail"), strict=False) == {"ok": 1, "warn": 0, "fail": 1, "skip": 0, "error": 0, "strict": False, "exit_code": 1}
 
 
-# --- the command, in-process, with every probe faked -----------------------------------------------
-
-def _everything_fine(**over: Any):
-    from devenv.doctor.probes import Completed, TlsAnswer
-
-    kw: dict[str, Any] = dict(
-        engine_info=lambda: ENGINE, engine_details=lambda: DETAILS, compose_version=lambda: "2.26.1", buildx_version=lambda: "v0.13.1",
-        managed_containers=lambda: [], managed_networks_and_volumes=lambda: [], known_clusters=lambda: [], local_images=lambda: [],
-        env=lambda: {}, system=lambda: "Linux", machine=lambda: "x86_64",
-        disk_free=lambda p: 100 * 1024**3, bind_port=lambda h, p: None, command=lambda argv, *a: None, which=lambda n: None,
-        http_status=lambda url, proxies: 200, tls_handshake=lambda h, p, cas, proxy: TlsAnswer(True, "Test CA"),
-        maven_default_repository=lambda: ("https://maven.test/repo", "Maven's super POM"), pip_index=lambda: ("https://pypi.test/simple", "pip"),
-        crlf_scripts=lambda root: [], is_dir=lambda p: True, is_file=lambda p: True, cache_missing=lambda lock: (3, []),
-    )
-    kw.update(over)
-    del Completed
-    return fake_probes(**kw)
-
+# --- the command, in-process, on a machine built for it ----------------------------------------------
 
 @pytest.fixture
-def probes(monkeypatch: pytest.MonkeyPatch):
-    """Make `devenv doctor` use fakes: call the fixture with the probes to change."""
-    from devenv.commands import doctor as cmd
+def probes(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A healthy machine for `devenv doctor`: call the fixture with engine answers to change (devenv.docker)."""
+    from realworld import free_port_base, http_server
+    from test_doctor_checks import sources
+    from test_probes import write_lock_and_cache
 
-    real = cmd.context
+    from conftest import REPO
+
+    user = paths().user_profiles
+    user.mkdir(parents=True)
+    base = free_port_base(13)
+    text = (REPO / "profiles" / "default.toml").read_text(encoding="utf-8")
+    assert 'bind = "127.0.0.1"' in text
+    (user / "default.toml").write_text(text.replace('bind = "127.0.0.1"', f'bind = "127.0.0.1"\nport_base = {base}', 1), encoding="utf-8")
+    write_lock_and_cache(tmp_path, {"a": b"a" * 10, "b": b"b" * 20, "c": b"c" * 30}).rename(user / "default.lock")
+    from devenv import artifacts
+
+    artifacts.pypi_dir().mkdir(parents=True, exist_ok=True)
+    root = tmp_path / "docker-root"
+    root.mkdir()
+    answers: dict[str, Any] = dict(engine_info=dataclasses.replace(ENGINE, root_dir=str(root)), compose_version="2.26.1", buildx_version="v0.13.1",
+                                   containers=[], networks=[], volumes=[], images=[])
 
     def use(**over: Any) -> None:
-        monkeypatch.setattr(cmd, "context", lambda ref, probes=None: real(ref, _everything_fine(**over)))
+        for k, v in {**answers, **over}.items():
+            tdc.ENG.set(k, v)
 
     use()
-    return use
+    with http_server() as port:
+        sources(f"http://127.0.0.1:{port}/maven2", f"http://127.0.0.1:{port}/simple")
+        yield use
+
+
+def _disk_is_enough() -> bool:
+    """Whether this machine's real free space passes host.disk (its data root and cache are under tmp)."""
+    import shutil
+
+    from devenv.doctor.checks.host import DISK_CACHE, DISK_DOCKER
+
+    import tempfile
+
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    return free >= max(DISK_CACHE[1], DISK_DOCKER[1]) * 1024**3
 
 
 def test_json_has_a_versioned_shape_and_exit_0(cli, probes) -> None:
@@ -131,11 +173,16 @@ def test_json_has_a_versioned_shape_and_exit_0(cli, probes) -> None:
     assert set(first) == {"id", "category", "title", "state", "message", "found", "required", "fix", "safe_fix", "seconds"}
     states = {c["id"]: c["state"] for c in data["checks"]}
     assert states["engine.reachable"] == "ok" and states["ports.free"] == "ok" and states["cluster.hdfs"] == "skip"
+    assert states["net.sources"] == "ok" and states["cache.offline"] == "ok"
+    if not _disk_is_enough():  # the one state this machine decides: its real free space
+        assert states["host.disk"] == "fail"
+        data["summary"]["fail"] -= 1
+        data["summary"]["exit_code"] = 0 if data["summary"]["fail"] == 0 else data["summary"]["exit_code"]
     assert data["summary"]["fail"] == 0 and data["summary"]["exit_code"] == 0
 
 
 def test_a_failure_exits_1_and_the_human_view_shows_found_required_fix(cli, probes) -> None:
-    probes(engine_info=lambda: ENGINE.__class__(**{**ENGINE.__dict__, "memory_bytes": int(3.8 * 1024**3)}))
+    probes(engine_info=dataclasses.replace(ENGINE, memory_bytes=int(3.8 * 1024**3)))
     r = cli("doctor", "--check", "engine")
     assert r.code == 1
     lines = r.out.splitlines()
@@ -149,7 +196,7 @@ def test_a_failure_exits_1_and_the_human_view_shows_found_required_fix(cli, prob
 
 
 def test_warnings_exit_0_unless_strict(cli, probes) -> None:
-    probes(engine_info=lambda: ENGINE.__class__(**{**ENGINE.__dict__, "cpus": 1}))
+    probes(engine_info=dataclasses.replace(ENGINE, cpus=1))
     assert cli("doctor", "--check", "engine.resources").code == 0
     r = cli("doctor", "--check", "engine.resources", "--strict")
     assert r.code == 1
@@ -183,22 +230,33 @@ def test_a_broken_profile_is_reported_and_host_checks_still_run(cli, probes, tmp
 
 
 def test_fix_lists_but_never_acts_without_a_terminal(cli, probes) -> None:
-    made = []
-    probes(is_dir=lambda p: False, mkdir=made.append)
+    from devenv import artifacts
+
+    shutil.rmtree(artifacts.pypi_dir())  # the cache directories as a fresh machine has them: absent
+    shutil.rmtree(artifacts.maven_dir())
     r = cli("doctor", "--check", "cache.offline", "--fix")
-    assert made == []
+    assert not artifacts.maven_dir().exists() and not artifacts.pypi_dir().exists()
     assert "--fix will:\n  - create the cache directories" in r.err
     assert "not applied: without a terminal devenv never asks; run again with --fix --yes" in r.err
     assert r.code == 0
 
 
 def test_fix_yes_applies_and_checks_again(cli, probes) -> None:
-    made: list[str] = []
-    probes(is_dir=lambda p: p in made, mkdir=made.append)
+    from devenv import artifacts
+
+    shutil.rmtree(artifacts.pypi_dir())
+    shutil.rmtree(artifacts.maven_dir())
     r = cli("--json", "doctor", "--check", "cache.offline", "--fix", "--yes")
-    assert len(made) == 2 and made[0].endswith("maven") and made[1].endswith("pypi")
+    assert artifacts.maven_dir().is_dir() and artifacts.pypi_dir().is_dir()
     assert "done: create the cache directories" in r.err
     check = json.loads(r.out)["checks"][0]
+    # checked again after the fix: the directories exist now, and (emptied with them) hold none of the 3 artifacts
+    assert (check["state"], check["message"]) == ("warn", "3 of 3 locked artifacts are not in the cache (" + ", ".join(
+        ["org.test:a:jar:1.0", "org.test:b:jar:1.1", "org.test:c:jar:1.2"]) + "): --offline would stop before building")
+
+
+def test_cache_offline_ok_on_a_filled_cache(cli, probes) -> None:
+    check = json.loads(cli("--json", "doctor", "--check", "cache.offline").out)["checks"][0]
     assert (check["state"], check["message"]) == ("ok", "all 3 locked artifacts of profile 'default' are in the cache (sizes match; checksums are checked when used)")
 
 

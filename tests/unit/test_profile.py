@@ -159,9 +159,50 @@ def test_unknown_version_names_nearest() -> None:
     assert msg == "unknown spark version '4.1.9'. Nearest valid choice: spark = \"4.1.4\" (known: " + ", ".join(compat.KNOWN["spark"]) + ")"
 
 
+def _blamed_by_the_tables(v: dict[str, str], suite: str) -> set[tuple[str, str]]:
+    """The keys compat's tables say are wrong in `v` on Debian `suite`, read table by table."""
+    blamed = set()
+    for comp in ("hadoop", "hive", "spark"):
+        support = compat.java_for(comp, v[comp])
+        if support is not None and v["java"] not in support.java:
+            blamed.add(("versions", comp))
+    lo, hi = compat.SPARK_METASTORE[compat.line_of(v["spark"])]
+    if not compat.vkey(lo) <= compat.vkey(v["hive"]) <= compat.vkey(hi):
+        blamed.add(("versions", "hive"))
+    if v["scala"] != compat.SPARK_SCALA[compat.line_of(v["spark"])]:
+        blamed.add(("versions", "scala"))
+    if "tez" in v and v["tez"] not in compat.HIVE_TEZ.get(compat.line_of(v["hive"]), ()):
+        blamed.add(("versions", "tez"))
+    if v["java"] not in compat.DEBIAN_JAVA[suite]:
+        blamed.add(("images", "base"))
+    if v["postgres"] != compat.DEBIAN_POSTGRES[suite]:
+        blamed.add(("versions", "postgres"))
+    return blamed
+
+
 def test_every_known_combination_of_builtin_lines_is_judged() -> None:
+    import itertools
+
     ok = compat.check({"java": "17", "hadoop": "3.4.2", "hive": "4.0.1", "spark": "4.1.1", "scala": "2.13", "postgres": "15"}, {"base": "debian:bookworm-slim"})
     assert ok == []
+    k = compat.KNOWN
+
+    def judge(v: dict[str, str], suite: str) -> bool:
+        problems = compat.check(v, {"base": f"debian:{suite}-slim"})
+        assert {p[0][0] for p in problems} == _blamed_by_the_tables(v, suite), (v, suite)
+        assert all("Nearest valid choice: " in msg for _, msg in problems), v
+        return not problems
+
+    # every pin of the four components with both Scala lines (Java, metastore and Scala tables)
+    pins = [{"java": j, "hadoop": h, "hive": hv, "spark": sp, "scala": sc, "postgres": "15"}
+            for j, h, hv, sp, sc in itertools.product(k["java"], k["hadoop"], k["hive"], k["spark"], k["scala"])]
+    assert len(pins) == 4 * 6 * 3 * 21 * 2 and sum(judge(v, "bookworm") for v in pins) > 0
+    # every Hive with every Tez (the Tez table), on an otherwise valid stack
+    base = {"java": "17", "hadoop": "3.4.2", "spark": "4.1.1", "scala": "2.13", "postgres": "15"}
+    assert sum(judge({**base, "hive": hv, "tez": tz}, "bookworm") for hv, tz in itertools.product(k["hive"], k["tez"])) == 4  # Hive 4.0.0 and 4.0.1 with Tez 0.10.3 and 0.10.4
+    # every Debian suite with every Java and PostgreSQL (the image tables)
+    for suite, java, pg in itertools.product(compat.DEBIAN_JAVA, k["java"], k["postgres"]):
+        judge({**base, "hive": "4.0.1", "java": java, "postgres": pg}, suite)
 
 
 # --- schema helpers -------------------------------------------------------

@@ -106,8 +106,25 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     monkeypatch.setattr(docker, "containers", f.containers)
     monkeypatch.setattr(docker, "exec_in", f.exec_in)
     monkeypatch.setattr(docker, "copy_to", f.copy_to)
-    monkeypatch.setattr(tpch_load, "generator_wheel", lambda ctx: Path("/cache/tpchgen.whl"))
+    monkeypatch.setattr(docker, "engine_info", lambda: docker.EngineInfo("26.1.5", 8 << 30, 4, "linux", "x86_64", "/var/lib/docker", "default"))
+    cached_generator_wheel()
     return f
+
+
+def cached_generator_wheel() -> Path:
+    """The generator wheel as a verified cache entry (right size, devenv's own stamp), so seeding fetches nothing.
+
+    Its bytes are not the real wheel's: the faked engine never unpacks it."""
+    from devenv import artifacts
+
+    wheel = tpch.wheel_for("x86_64")
+    p = artifacts.cached_path(wheel)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(b"\0" * wheel.size)
+    st = p.stat()
+    p.with_name(p.name + ".verified").write_text(f"{wheel.sha256} {st.st_size} {st.st_mtime_ns}\n", encoding="ascii")
+    assert tpch_load.generator_wheel(None) == p  # the real lookup finds it without fetching
+    return p
 
 
 def ctx_for(path: Path):
