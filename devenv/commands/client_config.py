@@ -37,10 +37,15 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
 
     from devenv.commands._args import resolve_name
 
-    env = variables(resolve_name(args))
+    name = resolve_name(args)
+    env = variables(name)
+    dropped = _dropped(args, ui, name)
     if args.json:
-        ui.emit_json({"schema": 1, "env": env})
+        ui.emit_json({"schema": 1, "env": env, "dropped": [d._asdict() for d in dropped]})
         return 0
+    if dropped:
+        ui.warn(f"{len(dropped)} profile override(s) kept out of the host's client configuration (they apply inside the cluster): "
+                + "; ".join(f"{d.file}: {d.key} ({d.reason})" for d in dropped))
     shell = args.shell or ("powershell" if platform.system() == "Windows" else "sh")
     for k, v in env.items():
         if shell == "powershell":
@@ -51,3 +56,12 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
             line = f"export {k}='{v}'"
         sys.stdout.write(line + "\n")
     return 0
+
+
+def _dropped(args: argparse.Namespace, ui: "Ui", name: str) -> list:
+    """The cluster's profile overrides that host tools do not get (the profile is trusted first: this writes host config)."""
+    from devenv import cluster, host_config
+    from devenv.commands._args import acting_context
+
+    ref = args.profile or cluster.Cluster(name).state().get("profile_path")
+    return host_config.host_profile(acting_context(args, ui, ref).profile)[1]
