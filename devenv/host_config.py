@@ -6,7 +6,8 @@ a committed profile must not be able to load a class, add a jar, pass JVM
 options, redirect where data or credentials go, or touch security settings
 there. Only an allow-list of plain client tuning keys reaches `client/`; a
 deny-list of dangerous keys wins over it. Everything else stays inside the
-cluster and `devenv client-config` lists it as a warning.
+cluster and `devenv client-config` lists it as a warning. Overrides that the
+built-in profiles ship (devenv's own, unchanged by the profile) pass as they are.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ DENIED: tuple[str, ...] = (
     "spark.jars*", "spark.plugins", "spark.*.extraclasspath", "spark.*.extrajavaoptions", "spark.*.extralibrarypath",
     "spark.files", "spark.archives", "spark.submit.pyfiles", "spark.sql.extensions", "spark.sql.catalog.*",
     "spark.sql.hive.metastore.*", "spark.sql.sources.*", "hadoop.security.*", "fs.*.impl", "hive.metastore.uris",
+    "fs.defaultFS", "fs.default.name",
     "*.class", "*.classes", "*.factory", "*.impl", "*hook*", "*listener*", "*plugin*", "*extension*",
     "*provider*", "*password*", "*secret*", "*credential*", "*token*", "*keystore*", "*truststore*",
     "*.dir", "*location*", "*path*", "*address*", "*endpoint*", "*uri*", "*url*",
@@ -75,13 +77,34 @@ def host_profile(profile: "Profile") -> tuple["Profile", list[Dropped]]:
     """The profile with only the allowed overrides (for rendering client/), and what was kept out."""
     kept: dict[str, dict[str, object]] = {}
     dropped: list[Dropped] = []
+    shipped = _builtin_config(profile)
     for file, props in profile.config.items():
         kept[file] = {}
         for key, value in props.items():
-            why = verdict(file, key)
+            ours = key in shipped.get(file, {}) and shipped[file][key] == value
+            why = None if ours else verdict(file, key)
             if why is None:
                 kept[file][key] = value
             else:
                 dropped.append(Dropped(file, key, why))
     data = MappingProxyType({**profile.data, "config": kept})
     return dataclasses.replace(profile, data=data), dropped
+
+
+def _builtin_config(profile: "Profile") -> dict[str, dict[str, object]]:
+    """The `[config.*]` that the built-in files of the profile's `extends` chain set."""
+    from pathlib import Path
+
+    from devenv import schema
+    from devenv.profile import builtin_dir
+    from devenv.tomlsource import load
+
+    root = builtin_dir().resolve()
+    out: dict[str, dict[str, object]] = {}
+    for label in reversed(profile.chain):
+        path = Path(label)
+        if label == "<built-in>" or not path.resolve().is_relative_to(root):
+            continue
+        for file, props in (schema.normalise(load(path).data).get("config") or {}).items():
+            out.setdefault(file, {}).update(props)
+    return out
