@@ -242,7 +242,7 @@ def ensure(profile: "Profile", ui: "Ui", *, opt_in: bool = False) -> None:
             show(ui, rev, changed)
             return
         raise _refusal(rev, changed, "CI=true and no opt-in (--trust or DEVENV_TRUST=1)")
-    if ui.json or not sys.stdin.isatty():
+    if not sys.stdin.isatty():
         raise _refusal(rev, changed, "no terminal to ask on")
     show(ui, rev, changed)
     from rich.prompt import Confirm

@@ -60,8 +60,13 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
 
 def _dropped(args: argparse.Namespace, ui: "Ui", name: str) -> list:
     """The cluster's profile overrides that host tools do not get (the profile is trusted first: this writes host config)."""
+    from pathlib import Path
+
     from devenv import cluster, host_config
     from devenv.commands._args import acting_context
 
     ref = args.profile or cluster.Cluster(name).state().get("profile_path")
+    if not args.profile and ref and not Path(ref).is_file():
+        ui.warn(f"the profile cluster {name!r} was created from is gone ({ref}): cannot list the overrides kept from host tools")
+        return []
     return host_config.host_profile(acting_context(args, ui, ref).profile)[1]

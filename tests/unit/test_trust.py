@@ -359,3 +359,19 @@ def test_client_config_warns_about_the_dropped_keys(tmp_path: Path, cli) -> None
     assert "spark-defaults: spark.plugins (could run code or redirect data on this machine)" in r.err
     data = json.loads(cli("--json", "client-config", "--name", "hostile").out)
     assert {"file": "spark-defaults", "key": "spark.plugins", "reason": "could run code or redirect data on this machine"} in data["dropped"]
+
+
+def test_client_config_still_prints_the_variables_when_the_profile_is_gone(tmp_path: Path, cli) -> None:
+    from devenv.cluster_files import render_files
+    from devenv.cluster_state import Cluster, save_state
+
+    f = tmp_path / "gone.toml"
+    f.write_text(HOSTILE)
+    p = profile.load_profile(f)
+    c = Cluster("gone")
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    save_state(c, p, {}, render_files(c, p, services.ports(p), tags, []), tags)
+    f.unlink()
+    r = cli("client-config", "--name", "gone")
+    assert r.code == 0 and "export HADOOP_CONF_DIR=" in r.out
+    assert f"the profile cluster 'gone' was created from is gone ({f})" in r.err
