@@ -343,16 +343,21 @@ def test_dangerous_keys_never_reach_the_host(file: str, key: str) -> None:
     assert host_config.verdict(file, key) == "could run code or redirect data on this machine"
 
 
-def test_client_config_warns_about_the_dropped_keys(tmp_path: Path, cli) -> None:
+def started(f: Path, name: str) -> None:
+    """A cluster `name` as `up` leaves it (state, conf/ and client/ rendered) from the profile file `f`, without an engine."""
     from devenv.cluster_files import render_files
     from devenv.cluster_state import Cluster, save_state
 
-    f = tmp_path / "hostile.toml"
-    f.write_text(HOSTILE)
     p = profile.load_profile(f)
-    c = Cluster("hostile")
+    c = Cluster(name)
     tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
     save_state(c, p, {}, render_files(c, p, services.ports(p), tags, []), tags)
+
+
+def test_client_config_warns_about_the_dropped_keys(tmp_path: Path, cli) -> None:
+    f = tmp_path / "hostile.toml"
+    f.write_text(HOSTILE)
+    started(f, "hostile")
     r = cli("client-config", "--name", "hostile")
     assert r.code == 0 and "export SPARK_CONF_DIR=" in r.out
     assert "warning: 6 profile override(s) kept out of the host's client configuration" in r.err
@@ -362,15 +367,9 @@ def test_client_config_warns_about_the_dropped_keys(tmp_path: Path, cli) -> None
 
 
 def test_client_config_still_prints_the_variables_when_the_profile_is_gone(tmp_path: Path, cli) -> None:
-    from devenv.cluster_files import render_files
-    from devenv.cluster_state import Cluster, save_state
-
     f = tmp_path / "gone.toml"
     f.write_text(HOSTILE)
-    p = profile.load_profile(f)
-    c = Cluster("gone")
-    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
-    save_state(c, p, {}, render_files(c, p, services.ports(p), tags, []), tags)
+    started(f, "gone")
     f.unlink()
     r = cli("client-config", "--name", "gone")
     assert r.code == 0 and "export HADOOP_CONF_DIR=" in r.out
