@@ -32,6 +32,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g.add_argument("-v", "--verbose", action="store_true", help="more detail on the terminal", **({"default": False} | d))
     g.add_argument("--json", action="store_true", help="machine-readable output where the output is data", **({"default": False} | d))
     g.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR=1)", **({"default": False} | d))
+    g.add_argument("--trust", action="store_true", help="with CI=true: trust the profile for this run (also: DEVENV_TRUST=1); see devenv trust", **({"default": False} | d))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from devenv import compose, labels, render
+from devenv import compose, host_config, labels, render
 from devenv.cluster_state import Cluster, db_password
 from devenv.confine import safe_rmtree
 from devenv.paths import paths
@@ -36,10 +36,11 @@ def config_files(profile: "Profile", plan: PortPlan, pw: str, host_hive_jars: li
     files["conf/spark/hive-site.xml"] = render.site_xml({"hive.metastore.uris": render.metastore_uri(plan)})
     # beeline with no -u connects to this cluster's HiveServer2: in the Hive services and on the edge node
     files["conf/hive/beeline-site.xml"] = files["conf/edge-hive/beeline-site.xml"] = render.site_xml(render.beeline_site(plan))
-    for name, props in render.hadoop_files(profile, plan, host=True).items():
+    host, _ = host_config.host_profile(profile)  # only allow-listed overrides reach host tools
+    for name, props in render.hadoop_files(host, plan, host=True).items():
         files[f"client/hadoop/{name}.xml"] = render.site_xml(props)
-    files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(profile, host=True, host_hive_jars=host_hive_jars))
-    files["client/spark/hive-site.xml"] = render.site_xml(render.hive_site(profile, plan, pw, host=True))
+    files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(host, host=True, host_hive_jars=host_hive_jars))
+    files["client/spark/hive-site.xml"] = render.site_xml(render.hive_site(host, plan, pw, host=True))
     files["client/hadoop/hive-site.xml"] = files["client/spark/hive-site.xml"]
     return files
 

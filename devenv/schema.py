@@ -123,6 +123,11 @@ def _bind(v: Any) -> str | None:
     return None
 
 
+def _allow_bind(v: Any) -> str | None:
+    bad = [a for a in v if not isinstance(a, str) or _bind(a)]
+    return f"must be IP addresses such as \"0.0.0.0\", got {bad[0]!r}" if bad else None
+
+
 def _url(v: Any) -> str | None:
     return None if re.match(r"^(https?|file)://", v) else f"must be an http(s):// or file:// URL, got {v!r}"
 
@@ -245,6 +250,7 @@ USER_CONFIG = Table(
         "sources": Table({"maven": URL, "pypi": URL, "debian": URL}),
         "proxy": Table({"http": STR, "https": STR, "no_proxy": STR}),
         "tls": Table({"ca_certificates": Field((list,), "an array of file paths")}),
+        "network": Table({"allow_bind": Field((list,), "an array of IP addresses", _allow_bind)}),
     }
 )
 

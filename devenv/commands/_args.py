@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devenv.console import Ui
+    from devenv.context import Context
 
 
 def resolve_name(args: argparse.Namespace) -> str:
@@ -28,3 +33,19 @@ def container_of(args: argparse.Namespace, service: str) -> str:
     if conts[service].state != "running":
         raise DevenvError(f"{service} is {conts[service].state}", hint=f"start it: devenv restart {service}; why it stopped: devenv logs {service}")
     return conts[service].name
+
+
+def acting_context(args: argparse.Namespace, ui: "Ui", ref: str | None = None) -> "Context":
+    """The Context of a command that acts (lock, fetch, build, up, seed, client-config).
+
+    The one place such commands load their profile: a non-loopback bind must be
+    allowed by the user config, and a profile from elsewhere must be trusted
+    (`devenv trust`). Commands that only read use Context.load or the profile module.
+    """
+    from devenv import exposure, trust
+    from devenv.context import Context
+
+    ctx = Context.load(ref if ref is not None else args.profile, ui)
+    exposure.check_bind(ctx.profile, ctx.user_config)
+    trust.ensure(ctx.profile, ui, opt_in=bool(getattr(args, "trust", False)))
+    return ctx

@@ -20,10 +20,10 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
-    from devenv.context import Context
+    from devenv.commands._args import acting_context
     from devenv.images import build_profile
 
-    ctx = Context.load(args.profile, ui)
+    ctx = acting_context(args, ui)
     results = build_profile(ctx, services=args.service, no_cache=args.no_cache, pull=args.pull, offline=args.offline)
     if args.json:
         ui.emit_json({"schema": 1, "images": [{"image": p.name, "tag": p.tag, "result": r} for p, r in results]})

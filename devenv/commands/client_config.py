@@ -37,10 +37,15 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
 
     from devenv.commands._args import resolve_name
 
-    env = variables(resolve_name(args))
+    name = resolve_name(args)
+    env = variables(name)
+    dropped = _dropped(args, ui, name)
     if args.json:
-        ui.emit_json({"schema": 1, "env": env})
+        ui.emit_json({"schema": 1, "env": env, "dropped": [d._asdict() for d in dropped]})
         return 0
+    if dropped:
+        ui.warn(f"{len(dropped)} profile override(s) kept out of the host's client configuration (they apply inside the cluster): "
+                + "; ".join(f"{d.file}: {d.key} ({d.reason})" for d in dropped))
     shell = args.shell or ("powershell" if platform.system() == "Windows" else "sh")
     for k, v in env.items():
         sys.stdout.write(assignment(shell, k, v) + "\n")
@@ -61,3 +66,17 @@ def assignment(shell: str, key: str, value: str) -> str:
     if shell == "cmd":
         return f'set "{key}={value}"'
     return f"export {key}='" + value.replace("'", "'\\''") + "'"
+
+
+def _dropped(args: argparse.Namespace, ui: "Ui", name: str) -> list:
+    """The cluster's profile overrides that host tools do not get (the profile is trusted first: this writes host config)."""
+    from pathlib import Path
+
+    from devenv import cluster, host_config
+    from devenv.commands._args import acting_context
+
+    ref = args.profile or cluster.Cluster(name).state().get("profile_path")
+    if not args.profile and ref and not Path(ref).is_file():
+        ui.warn(f"the profile cluster {name!r} was created from is gone ({ref}): cannot list the overrides kept from host tools")
+        return []
+    return host_config.host_profile(acting_context(args, ui, ref).profile)[1]

@@ -18,9 +18,9 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv import artifacts
-    from devenv.context import Context
+    from devenv.commands._args import acting_context
 
-    ctx = Context.load(args.profile, ui)
+    ctx = acting_context(args, ui)
     lock = ctx.lock()
     r = ctx.fetch(lock, offline=args.offline)
     if args.json:

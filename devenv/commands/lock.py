@@ -19,9 +19,9 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from devenv import lock as lk
     from devenv import resolve
-    from devenv.context import Context
+    from devenv.commands._args import acting_context
 
-    ctx = Context.load(args.name or args.profile, ui)
+    ctx = acting_context(args, ui, args.name or args.profile)
     new = resolve.generate(ctx.profile, ui=ui, ca_pem=ctx.ca_pem, proxies=ctx.proxies, user_config=ctx.user_config)
     old = None
     if ctx.lock_path.exists():

@@ -36,12 +36,11 @@ def _scale(text: str) -> float:
 def context_for(args: argparse.Namespace, ui: "Ui") -> tuple["Context", str]:
     """The profile (--profile, else the one the cluster was created from, else the selected one) and the cluster name."""
     from devenv.cluster import Cluster
-    from devenv.commands._args import resolve_name
-    from devenv.context import Context
+    from devenv.commands._args import acting_context, resolve_name
 
     name = resolve_name(args)
     ref = args.profile or Cluster(name).state().get("profile_path")
-    return Context.load(ref, ui), name
+    return acting_context(args, ui, ref), name
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:

@@ -20,10 +20,11 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
-    from devenv import cluster, seed
-    from devenv.context import Context
+    from devenv import cluster, exposure, seed
+    from devenv.commands._args import acting_context
 
-    ctx = Context.load(args.profile, ui)
+    ctx = acting_context(args, ui)
+    exposure.warn(ctx.profile, ui)
     created = seed.first_start(ctx.profile, args.name)
     view = _View(ui)
     try:

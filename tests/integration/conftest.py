@@ -44,7 +44,9 @@ class Run:
 
 def devenv(*args: str, check: bool = True, timeout: float = 1800, env: dict[str, str] | None = None) -> Run:
     """Run `python -m devenv ARGS` with the integration home; fail with its output if `check` and it fails."""
-    e = {**os.environ, "DEVENV_HOME": str(integration_home()), "NO_COLOR": "1", **(env or {})}
+    # CI=true with DEVENV_TRUST=1: the explicit opt-in for pipelines; the profiles under tests/profiles/ (seed steps)
+    # come from this repository, and the test home must not need `devenv trust` run by hand
+    e = {**os.environ, "DEVENV_HOME": str(integration_home()), "NO_COLOR": "1", "CI": "true", "DEVENV_TRUST": "1", **(env or {})}
     p = subprocess.run([sys.executable, "-m", "devenv", *args], capture_output=True, text=True, timeout=timeout, env=e, cwd=REPO)
     r = Run(p.returncode, p.stdout, p.stderr)
     if check and r.code != 0:

@@ -323,6 +323,7 @@ def test_a_stopped_cluster_is_named(tmp_path: Path, fake: FakeCluster, monkeypat
 
 def test_cli_plain_output_then_nothing_to_do(tmp_path: Path, fake: FakeCluster, cli) -> None:
     f = make_profile(tmp_path)
+    assert cli("trust", str(f)).code == 0  # a profile from elsewhere with seed steps: trusted first
     r = cli("seed", "--profile", str(f), "--name", "c1")
     assert r.code == 0, r.err
     assert "seeding cluster c1: 6 of 6 steps to run" in r.err
@@ -334,6 +335,7 @@ def test_cli_plain_output_then_nothing_to_do(tmp_path: Path, fake: FakeCluster, 
 
 def test_cli_json_is_a_stream_of_events(tmp_path: Path, fake: FakeCluster, cli) -> None:
     f = make_profile(tmp_path)
+    assert cli("trust", str(f)).code == 0
     r = cli("--json", "seed", "--profile", str(f), "--name", "c1", "--only", "tpch")
     events = [json.loads(line) for line in r.out.splitlines()]
     assert [e["event"] for e in events][:3] == ["plan", "step", "phase"]
