@@ -27,8 +27,10 @@ def project_name(cluster: str) -> str:
 
 
 def labels(cluster: str, profile: str, service: str | None = None) -> dict[str, str]:
-    """devenv's labels for a resource of `cluster` (and of one instance, with `service`)."""
-    out = {lb.MANAGED: "true", lb.CLUSTER: cluster, lb.PROFILE: profile}
+    """devenv's labels for a resource of `cluster` (and of one instance, with `service`), owned by this home."""
+    from devenv import owner
+
+    out = {lb.MANAGED: "true", lb.CLUSTER: cluster, lb.PROFILE: profile, lb.OWNER: str(owner.home_id())}
     if service:
         out[lb.SERVICE] = service
     return out
