@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, Callable
 from devenv import docker, readiness
 from devenv.cluster_files import hive_jars, render_files
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
-from devenv.cluster_state import Cluster, cluster_name, known_clusters, leftovers, leftovers_among, remove_resources, save_state
+from devenv.cluster_state import (Cluster, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
+                                  save_state)
 from devenv.errors import DevenvError
 from devenv.services import PortPlan, base_service, instances, ports
 
 if TYPE_CHECKING:
     from devenv.context import Context
 
-__all__ = ["Cluster", "UpResult", "cluster_name", "down", "endpoints", "known_clusters", "leftovers", "leftovers_among",
+__all__ = ["Cluster", "UpResult", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers", "leftovers_among",
            "remove_resources", "status", "up"]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from devenv import doctor
+from devenv import doctor, owner
 from devenv.docker import ContainerInfo, EngineInfo, ImageInfo, ResourceInfo
 from devenv.doctor import Context, Finding
 from devenv.doctor.probes import Completed, Probes, TlsAnswer
@@ -491,6 +491,11 @@ def box(service: str, cluster: str = "default", running: bool = True, image_id: 
     return ContainerState(f"{cluster}-{service}", f"devenv/{image}:abc", image_id, labels, running, ())
 
 
+def owned(c: ContainerInfo, labels: dict[str, str]) -> ContainerInfo:
+    """`c` with more labels (an owner id)."""
+    return dataclasses.replace(c, labels={**c.labels, **labels})
+
+
 CLUSTER = [box(s) for s in ("namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "metastore", "spark-history")]
 
 
@@ -586,8 +591,10 @@ def test_cluster_leftovers_ok_and_warn_with_a_safe_fix() -> None:
     stopped = box("namenode", cluster="kept", running=False)
     ctx = cluster_ctx([*CLUSTER, stopped], known_clusters=lambda: ["kept"], managed_networks_and_volumes=lambda: [live])
     assert state_msg(run("cluster.leftovers", ctx)) == ("ok", "nothing left of removed clusters")
-    gone = box("namenode", cluster="old", running=False)
-    old = [ResourceInfo("network", "old-net", {"devenv.cluster": "old"}), ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old"})]
+    mine = {"devenv.owner": owner.home_id()}  # this home made them
+    gone = owned(box("namenode", cluster="old", running=False), mine)
+    old = [ResourceInfo("network", "old-net", {"devenv.cluster": "old", **mine}),
+           ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old", **mine})]
     removed: list[ResourceInfo] = []
     ctx = cluster_ctx([*CLUSTER, gone], known_clusters=lambda: [], managed_networks_and_volumes=lambda: [live, *old], remove_leftovers=removed.extend)
     f = run("cluster.leftovers", ctx)
@@ -595,3 +602,24 @@ def test_cluster_leftovers_ok_and_warn_with_a_safe_fix() -> None:
     assert f.safe_fix is not None and f.safe_fix.description == "remove container old-namenode (cluster 'old'), network old-net (cluster 'old'), volume old-namenode (cluster 'old')"
     f.safe_fix.apply()
     assert [r.name for r in removed] == ["old-namenode", "old-net", "old-namenode"]
+
+
+def test_cluster_leftovers_leave_other_homes_and_unknown_owners_alone() -> None:
+    """Another home's clusters have no state here either: their resources, and an older devenv's unlabelled ones, are not ours."""
+    theirs = {"devenv.owner": "0123456789abcdef"}
+    other = [owned(box("namenode", cluster="theirs", running=False), theirs),
+             ResourceInfo("volume", "devenv-theirs-namenode-data", {"devenv.cluster": "theirs", **theirs}),
+             ResourceInfo("network", "devenv-legacy", {"devenv.cluster": "legacy"})]  # no owner label
+    mine = ResourceInfo("volume", "devenv-gone-namenode-data", {"devenv.cluster": "gone", "devenv.owner": owner.home_id()})
+    removed: list[ResourceInfo] = []
+    ctx = cluster_ctx([*CLUSTER, other[0]], known_clusters=lambda: [], managed_networks_and_volumes=lambda: [*other[1:], mine],
+                      remove_leftovers=removed.extend)
+    f = run("cluster.leftovers", ctx)
+    assert state_msg(f) == ("warn", "1 leftover of clusters that no longer exist: volume devenv-gone-namenode-data (cluster 'gone')"
+                                    " (3 of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)")
+    assert f.safe_fix is not None
+    f.safe_fix.apply()
+    assert removed == [mine]
+    ctx = cluster_ctx([*CLUSTER, other[0]], known_clusters=lambda: [], managed_networks_and_volumes=lambda: other[1:])
+    assert state_msg(run("cluster.leftovers", ctx)) == (
+        "ok", "nothing left of removed clusters (3 of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)")

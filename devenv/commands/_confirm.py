@@ -1,0 +1,33 @@
+"""Asking before deleting: on a terminal a yes/no question (default no); without one, --yes or a refusal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from devenv.console import Ui
+    from devenv.docker import ResourceInfo
+
+
+def confirmed(ui: "Ui", question: str, *, yes: bool, refusal: str, hint: str) -> bool:
+    """True with `yes`; on a terminal, the user's answer; without one, a DevenvError (`refusal`, `hint`): nothing is deleted."""
+    if yes:
+        return True
+    from devenv.errors import DevenvError
+
+    if not ui.interactive:
+        raise DevenvError(refusal, hint=hint)
+    from rich.prompt import Confirm
+
+    return bool(Confirm.ask(question, console=ui.err, default=False))
+
+
+def owned_by(resources: Iterable["ResourceInfo"]) -> str:
+    """'volume a (owner 1f2e...), network b (no owner label)': resources with the home that made them."""
+    from devenv import owner
+
+    def whose(r: "ResourceInfo") -> str:
+        o = owner.of(r.labels)
+        return "no owner label: an older devenv's" if o == owner.UNKNOWN else f"owner {o}"
+
+    return ", ".join(f"{r.kind} {r.name} ({whose(r)})" for r in resources)
