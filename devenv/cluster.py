@@ -24,7 +24,7 @@ from devenv.services import PortPlan, base_service, instances, ports
 if TYPE_CHECKING:
     from devenv.context import Context
 
-__all__ = ["Cluster", "UpResult", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers", "leftovers_among",
+__all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "others_of", "leftovers", "leftovers_among",
            "remove_resources", "status", "up"]
 
 
@@ -85,8 +85,26 @@ class UpResult:
     seconds: float
 
 
-def _own_ports(c: Cluster) -> set[int]:
-    return {hp for ci in docker.containers(c.name, all=False) for (_b, hp, _cp) in ci.ports}
+def check_owner(name: str, conts: list[Any], *, adopt_unlabelled: bool) -> None:
+    """Refuse when the cluster's containers were made by another devenv home (same name, same Compose project).
+
+    Two homes on one engine that both `up --name default` would share the project
+    `devenv-default`: the second re-creates the first's containers with its own
+    config and database password. Containers without an owner label (an older
+    devenv's) pass with `adopt_unlabelled` (`up` re-creates them labelled).
+    """
+    from devenv import owner
+
+    mine = owner.home_id()
+    theirs = sorted({owner.of(ci.labels) for ci in conts} - {mine} - ({owner.UNKNOWN} if adopt_unlabelled else set()))
+    if not theirs:
+        return
+    hint = f"use another --name here; or, if that home is gone, remove its cluster: devenv down --name {name} --all-owners"
+    if theirs == [owner.UNKNOWN]:
+        raise DevenvError(f"cluster {name!r}'s containers have no owner label (an older devenv made them): they may be another home's",
+                          hint=f"if the cluster is this home's, `devenv up --name {name}` labels them; else devenv down --name {name} --all-owners")
+    raise DevenvError(f"cluster name {name!r} is taken on this engine by another devenv home ({owner.describe(theirs)}; "
+                      f"this home is owner {mine})", hint=hint)
 
 
 def _healthy(c: Cluster, profile: Any, plan: PortPlan) -> bool:
@@ -119,12 +137,14 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     if prev and prev.get("profile_path") and Path(prev["profile_path"]).resolve() != Path(str(profile.path)).resolve():
         raise DevenvError(f"cluster {c.name!r} was created from profile {prev['profile']!r} ({prev['profile_path']})",
                           hint=f"use another --name for this profile, or remove that cluster: devenv down --name {c.name} --volumes")
+    conts = docker.containers(c.name)
+    check_owner(c.name, conts, adopt_unlabelled=True)
     overrides = c.port_overrides()
     plan = ports(profile, overrides)
     if prev.get("rendered") and _unchanged(ctx, c, plan, prev):  # the fast path
         return UpResult(c, plan, {}, True, time.monotonic() - started)
 
-    own = _own_ports(c)
+    own = {hp for ci in conts if ci.running for (_b, hp, _cp) in ci.ports}
     if ports_mode == "auto":
         overrides = auto_ports(profile, overrides, own)
         plan = ports(profile, overrides)
@@ -141,22 +161,42 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     return UpResult(c, plan, state, False, time.monotonic() - started)
 
 
-def down(name: str, *, volumes: bool) -> list[str]:
-    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed."""
+def down(name: str, *, volumes: bool, all_owners: bool = False) -> list[str]:
+    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed.
+
+    Only this home's: containers another home made are refused, and `volumes` removes the
+    volumes and networks labelled with the cluster AND this home's owner id. `all_owners`
+    widens both (the caller asks first). An older devenv's unlabelled volumes are kept.
+    """
+    from devenv import owner
+
     c = Cluster(name)
+    mine = owner.home_id()
     removed: list[str] = []
     conts = docker.containers(name)
+    if not all_owners:
+        check_owner(name, conts, adopt_unlabelled=False)
     if c.compose_file.exists():
-        docker.compose_down(c.compose_file, c.project, volumes=volumes)
+        docker.compose_down(c.compose_file, c.project, volumes=False)  # volumes below, by owner
         removed += [ci.name for ci in conts]
     elif conts:
         docker.remove(containers_=[ci.name for ci in conts])
         removed += [ci.name for ci in conts]
     if volumes:
-        leftover = [v.name for v in docker.volumes(name)]
-        docker.remove(volumes_=leftover, networks_=[n.name for n in docker.networks(name)])
-        removed += leftover
+        vols = [v.name for v in docker.volumes(name) if all_owners or owner.is_mine(v.labels, mine)]
+        nets = [n.name for n in docker.networks(name) if all_owners or owner.is_mine(n.labels, mine)]
+        docker.remove(volumes_=vols, networks_=nets)
+        removed += vols
         shutil.rmtree(c.dir, ignore_errors=True)
     elif not conts and not c.dir.exists():
         raise DevenvError(f"no cluster named {name!r}", hint=f"known clusters: {', '.join(known_clusters()) or 'none'}")
     return removed
+
+
+def others_of(name: str) -> list[Any]:
+    """The cluster's containers, volumes and networks that are not this home's (what `--all-owners` adds)."""
+    from devenv import owner
+    from devenv.docker import ResourceInfo
+
+    found = [ResourceInfo("container", ci.name, ci.labels) for ci in docker.containers(name)]
+    return foreign([*found, *docker.volumes(name), *docker.networks(name)], owner.home_id(create=False))

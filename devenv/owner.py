@@ -86,7 +86,5 @@ def is_mine(resource_labels: Mapping[str, str], mine: str | None) -> bool:
 
 
 def describe(owners: Iterable[str]) -> str:
-    """'another devenv home (owner 1a2b...)' / 'an older devenv (no owner label)' for messages."""
-    ids = sorted(set(owners))
-    named = [f"owner {o}" for o in ids if o != UNKNOWN] + (["no owner label: made by an older devenv"] if UNKNOWN in ids else [])
-    return ", ".join(named)
+    """'owner 1a2b3c4d5e6f7a8b, no owner label (an older devenv)' for messages."""
+    return ", ".join("no owner label (an older devenv)" if o == UNKNOWN else f"owner {o}" for o in sorted(set(owners)))

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from devenv.docker import ResourceInfo
 
 
-def confirmed(ui: "Ui", question: str, *, yes: bool, refusal: str, hint: str) -> bool:
+def confirmed(ui: "Ui", question: str, *, yes: bool, refusal: str, hint: str | None = None) -> bool:
     """True with `yes`; on a terminal, the user's answer; without one, a DevenvError (`refusal`, `hint`): nothing is deleted."""
     if yes:
         return True
@@ -23,11 +23,7 @@ def confirmed(ui: "Ui", question: str, *, yes: bool, refusal: str, hint: str) ->
 
 
 def owned_by(resources: Iterable["ResourceInfo"]) -> str:
-    """'volume a (owner 1f2e...), network b (no owner label)': resources with the home that made them."""
+    """'volume a (owner 1f2e...), network b (no owner label (an older devenv))': resources with the home that made them."""
     from devenv import owner
 
-    def whose(r: "ResourceInfo") -> str:
-        o = owner.of(r.labels)
-        return "no owner label: an older devenv's" if o == owner.UNKNOWN else f"owner {o}"
-
-    return ", ".join(f"{r.kind} {r.name} ({whose(r)})" for r in resources)
+    return ", ".join(f"{r.kind} {r.name} ({owner.describe([owner.of(r.labels)])})" for r in resources)

@@ -161,13 +161,13 @@ def cluster_yarn(ctx: Context) -> Finding:
 @check("cluster.leftovers", "nothing left of this home's clusters that no longer exist")
 def cluster_leftovers(ctx: Context) -> Finding:
     from devenv import owner
-    from devenv.cluster import foreign, leftovers_among
+    from devenv.cluster import leftovers_among
 
-    every = leftovers_among(ctx.containers(), ctx.probes.managed_networks_and_volumes(), ctx.probes.known_clusters(),
-                            mine=None, all_owners=True)
-    others = foreign(every, owner.home_id(create=False))
-    left = [r for r in every if r not in others]  # only this home's: another home's clusters have no state here either
-    spared = (f" ({len(others)} of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)"
+    found = (ctx.containers(), ctx.probes.managed_networks_and_volumes(), ctx.probes.known_clusters())
+    mine = owner.home_id(create=False)
+    left = leftovers_among(*found, mine=mine)  # only this home's: another home's clusters have no state here either
+    others = len(leftovers_among(*found, mine=mine, all_owners=True)) - len(left)
+    spared = (f" ({others} of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)"
               if others else "")
     if not left:
         return ok(f"nothing left of removed clusters{spared}", found="none", required="none")
