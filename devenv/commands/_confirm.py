@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
+    import argparse
+
     from devenv.console import Ui
     from devenv.docker import ResourceInfo
+
+
+def add_owner_options(p: "argparse.ArgumentParser", *, widens: str, exit_codes: str) -> None:
+    """--all-owners (what it `widens` to; asks first), -y/--yes, and the command's exit codes."""
+    p.add_argument("--all-owners", action="store_true", help=f"also {widens}; asks first")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask before deleting data or other owners' resources")
+    p.epilog = f"exit codes: {exit_codes}."
 
 
 def confirmed(ui: "Ui", question: str, *, yes: bool, refusal: str, hint: str | None = None) -> bool:

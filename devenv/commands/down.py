@@ -12,12 +12,12 @@ HELP = "stop the cluster (HDFS data and the metastore are kept unless --volumes)
 
 
 def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    from devenv.commands._confirm import add_owner_options
+
     p.add_argument("--name", help="cluster name (default: the profile's name)")
     p.add_argument("--volumes", action="store_true", help="also delete the cluster's data (HDFS, metastore)")
-    p.add_argument("--all-owners", action="store_true",
-                   help="also the cluster's containers, volumes and networks that another devenv home (or an older devenv) made; asks first")
-    p.add_argument("-y", "--yes", action="store_true", help="do not ask before deleting data or other owners' resources")
-    p.epilog = "exit codes: 0 stopped, 1 not confirmed, or the cluster is another devenv home's (--all-owners)."
+    add_owner_options(p, widens="the cluster's containers, volumes and networks that another devenv home (or an older devenv) made",
+                      exit_codes="0 stopped, 1 not confirmed, or the cluster is another devenv home's (see --all-owners)")
     p.set_defaults(run=run)
 
 

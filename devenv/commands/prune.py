@@ -19,11 +19,11 @@ KINDS = ("container", "volume", "network")
 
 
 def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    from devenv.commands._confirm import add_owner_options
+
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
-    p.add_argument("--all-owners", action="store_true",
-                   help="also other devenv homes' leftovers and an older devenv's (no owner label); asks first")
-    p.add_argument("-y", "--yes", action="store_true", help="do not ask before removing volumes (data) or other owners' resources")
-    p.epilog = "exit codes: 0 removed (or nothing to remove), 1 not confirmed or no terminal to ask: nothing was removed."
+    add_owner_options(p, widens="other devenv homes' leftovers and an older devenv's (no owner label)",
+                      exit_codes="0 removed (or nothing to remove), 1 not confirmed or no terminal to ask: nothing was removed")
     p.set_defaults(run=run)
 
 

@@ -4,6 +4,7 @@ name another home's containers hold. Only devenv.docker is faked."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -184,3 +185,20 @@ def test_unlabelled_containers_are_adopted_by_up_but_not_removed_by_down() -> No
     cluster.check_owner("old", [box("x", "old", owner.home_id())], adopt_unlabelled=False)
     with pytest.raises(DevenvError, match="have no owner label"):
         cluster.check_owner("old", old, adopt_unlabelled=False)
+
+
+# --- images prune ---------------------------------------------------------------------------
+
+def test_images_prune_removes_only_this_homes_unused_images(monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    me = owner.home_id()
+    image = lambda tag, who: docker.ImageInfo("sha256:" + tag, (tag,), 1, {"devenv.managed": "true", **({"devenv.owner": who} if who else {})}, "")  # noqa: E731
+    monkeypatch.setattr(docker, "images", lambda managed=True: [image("devenv/hadoop:mine", me), image("devenv/hive:theirs", THEIRS),
+                                                                image("devenv/spark:old", None), image("devenv/jvm:running", me)])
+    monkeypatch.setattr(docker, "containers", lambda cluster=None, all=True: [
+        dataclasses.replace(box("c", "c", me, running=True), image="devenv/jvm:running")])
+    removed: list[str] = []
+    monkeypatch.setattr(docker, "remove_images", lambda refs: removed.extend(refs))
+    r = cli("--json", "images", "prune")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["removed"] == ["devenv/hadoop:mine"]
+    assert removed == ["devenv/hadoop:mine"]
