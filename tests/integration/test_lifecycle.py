@@ -353,11 +353,15 @@ def test_prune_removes_leftovers_of_clusters_that_no_longer_exist(cluster) -> No
     from python_on_whales import docker as pw
 
     base = next(i.repo_tags[0] for i in pw.image.list() if i.repo_tags and i.repo_tags[0].startswith("devenv/jvm:"))
+    from devenv import owner
+
+    # the ghost is the test home's own (prune touches nothing another home made: a developer's clusters survive the suite)
     ghost = pw.run(base, ["sleep", "300"], detach=True, remove=False, pull="never",
-                   labels={"devenv.managed": "true", "devenv.cluster": "ghost-cluster", "devenv.service": "namenode"})
+                   labels={"devenv.managed": "true", "devenv.cluster": "ghost-cluster", "devenv.service": "namenode",
+                           "devenv.owner": str(owner.home_id())})
     ghost_name = ghost.name
     try:
-        r = devenv("--json", "prune").json()
+        r = devenv("--json", "prune", "--yes").json()  # --yes: the test home's own leftover volumes, if any, go too
         assert ghost_name in r["containers"]
         assert not pw.container.exists(ghost_name)
         assert devenv("--json", "status", "--name", NAME).json()["ready"] is True  # a live cluster is untouched
