@@ -158,7 +158,7 @@ def cluster_yarn(ctx: Context) -> Finding:
     return ok(f"{active} of {want} NodeManagers are active", found=found, required=required)
 
 
-@check("cluster.leftovers", "nothing left of this home's clusters that no longer exist")
+@check("cluster.leftovers", "nothing left of this home's clusters that no longer exist", timeout=CLUSTER_TIMEOUT)
 def cluster_leftovers(ctx: Context) -> Finding:
     from devenv import owner
     from devenv.cluster import leftovers_among
