@@ -85,26 +85,27 @@ class UpResult:
     seconds: float
 
 
-def check_owner(name: str, conts: list[Any], *, adopt_unlabelled: bool) -> None:
-    """Refuse when the cluster's containers were made by another devenv home (same name, same Compose project).
+def check_owner(name: str, found: list[Any], *, adopt_unlabelled: bool) -> None:
+    """Refuse when the cluster's containers (or volumes, networks) were made by another devenv home.
 
     Two homes on one engine that both `up --name default` would share the project
     `devenv-default`: the second re-creates the first's containers with its own
-    config and database password. Containers without an owner label (an older
-    devenv's) pass with `adopt_unlabelled` (`up` re-creates them labelled).
+    config and database password. Resources without an owner label (an older
+    devenv's) pass with `adopt_unlabelled` (`up` re-creates the containers labelled).
     """
     from devenv import owner
 
     mine = owner.home_id()
-    theirs = sorted({owner.of(ci.labels) for ci in conts} - {mine} - ({owner.UNKNOWN} if adopt_unlabelled else set()))
+    theirs = sorted({owner.of(r.labels) for r in found} - {mine} - ({owner.UNKNOWN} if adopt_unlabelled else set()))
     if not theirs:
         return
-    hint = f"use another --name here; or, if that home is gone, remove its cluster: devenv down --name {name} --all-owners"
     if theirs == [owner.UNKNOWN]:
         raise DevenvError(f"cluster {name!r}'s containers have no owner label (an older devenv made them): they may be another home's",
                           hint=f"if the cluster is this home's, `devenv up --name {name}` labels them; else devenv down --name {name} --all-owners")
+    data = " --volumes" if any(getattr(r, "kind", "container") == "volume" and owner.of(r.labels) in theirs for r in found) else ""
     raise DevenvError(f"cluster name {name!r} is taken on this engine by another devenv home ({owner.describe(theirs)}; "
-                      f"this home is owner {mine})", hint=hint)
+                      f"this home is owner {mine})",
+                      hint=f"use another --name here; or, if that home is gone, remove its cluster: devenv down --name {name}{data} --all-owners")
 
 
 def _healthy(c: Cluster, profile: Any, plan: PortPlan) -> bool:
@@ -114,14 +115,14 @@ def _healthy(c: Cluster, profile: Any, plan: PortPlan) -> bool:
     return running and all(r is None for r in results.values())
 
 
-def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any]) -> bool:
+def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any], existing: dict[str, Any]) -> bool:
     """Nothing changed since the last up (images, rendered files) and everything answers."""
     from devenv import images
 
     lock = ctx.lock()
     tags = {p.name: p.tag for p in images.plan(ctx.profile, lock, images.CLUSTER_IMAGES, ctx.ca_pem)}
     have = images.existing_tags()
-    return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock)) == prev["rendered"]
+    return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock), existing) == prev["rendered"]
             and _healthy(c, ctx.profile, plan))
 
 
@@ -137,11 +138,12 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     if prev and prev.get("profile_path") and Path(prev["profile_path"]).resolve() != Path(str(profile.path)).resolve():
         raise DevenvError(f"cluster {c.name!r} was created from profile {prev['profile']!r} ({prev['profile_path']})",
                           hint=f"use another --name for this profile, or remove that cluster: devenv down --name {c.name} --volumes")
-    conts = docker.containers(c.name)
-    check_owner(c.name, conts, adopt_unlabelled=True)
+    conts, made = docker.containers(c.name), [*docker.volumes(c.name), *docker.networks(c.name)]
+    check_owner(c.name, [*conts, *made], adopt_unlabelled=True)
+    existing = {r.name: r.labels for r in made}  # declared as they are (compose.render)
     overrides = c.port_overrides()
     plan = ports(profile, overrides)
-    if prev.get("rendered") and _unchanged(ctx, c, plan, prev):  # the fast path
+    if prev.get("rendered") and _unchanged(ctx, c, plan, prev, existing):  # the fast path
         return UpResult(c, plan, {}, True, time.monotonic() - started)
 
     own = {hp for ci in conts if ci.running for (_b, hp, _cp) in ci.ports}
@@ -152,7 +154,7 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     preflight(profile, plan, own=own)
     on_event("build", {})
     tags = {p.name: p.tag for p, _ in images.build_profile(ctx)}
-    digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()))
+    digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing)
     save_state(c, profile, overrides, digest, tags)
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)

@@ -36,13 +36,25 @@ def labels(cluster: str, profile: str, service: str | None = None) -> dict[str, 
     return out
 
 
+def _kept(name: str, fresh: dict[str, str], existing: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """An existing volume's or network's own devenv labels, else `fresh`.
+
+    Labels are fixed when a volume is made, and newer Compose versions hash them: declaring
+    other labels (an owner id an older devenv did not set) would make Compose offer to
+    re-create the volume, deleting its data. So an existing one is declared as it is.
+    """
+    have = existing.get(name)
+    return {k: v for k, v in have.items() if k.startswith("devenv.")} if have is not None else fresh
+
+
 def _mb(prof: "Profile", svc: str) -> int:
     return schema.parse_memory(prof.resources["memory"][svc]) or 256
 
 
 def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
-           ports: PortPlan, secrets_dir: Path) -> dict[str, Any]:
-    """The compose model (written as JSON, which Compose reads as YAML)."""
+           ports: PortPlan, secrets_dir: Path, existing: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """The compose model (written as JSON, which Compose reads as YAML); `existing`: labels of volumes and networks already made."""
+    existing = existing or {}
     profile = prof.name
     yarn_mb = schema.parse_memory(prof.resources["yarn_memory"]) or 0
     services: dict[str, Any] = {}
@@ -53,7 +65,8 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
         heap = f"{int(mem * HEAP_SHARE)}m"
         limit = mem + (yarn_mb if svc == "nodemanager" else 0)
         vol = f"{inst}-data"
-        volumes[vol] = {"name": f"{project_name(cluster)}-{vol}", "labels": labels(cluster, profile, inst)}
+        vol_name = f"{project_name(cluster)}-{vol}"
+        volumes[vol] = {"name": vol_name, "labels": _kept(vol_name, labels(cluster, profile, inst), existing)}
         s: dict[str, Any] = {
             "hostname": inst,
             "labels": labels(cluster, profile, inst),
@@ -96,6 +109,6 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
     return {
         "name": project_name(cluster),
         "services": services,
-        "networks": {"cluster": {"name": project_name(cluster), "labels": labels(cluster, profile)}},
+        "networks": {"cluster": {"name": project_name(cluster), "labels": _kept(project_name(cluster), labels(cluster, profile), existing)}},
         "volumes": volumes,
     }

@@ -170,6 +170,8 @@ def test_down_refuses_another_homes_containers_unless_all_owners(monkeypatch: py
 def test_up_refuses_a_cluster_name_another_home_holds(monkeypatch: pytest.MonkeyPatch, cli) -> None:
     calls: list[str] = []
     monkeypatch.setattr(docker, "containers", lambda cluster=None, all=True: [box("devenv-default-namenode-1", "default", THEIRS, running=True)])
+    monkeypatch.setattr(docker, "volumes", lambda cluster=None: [])
+    monkeypatch.setattr(docker, "networks", lambda cluster=None: [])
     monkeypatch.setattr(docker, "compose_up", lambda *a, **k: calls.append("compose_up"))
     monkeypatch.setattr(docker, "build", lambda *a, **k: calls.append("build"))
     r = cli("up", "--name", "default")
@@ -177,6 +179,34 @@ def test_up_refuses_a_cluster_name_another_home_holds(monkeypatch: pytest.Monkey
     assert f"cluster name 'default' is taken on this engine by another devenv home (owner {THEIRS}; this home is owner {owner.home_id()})" in r.err
     assert "use another --name here" in r.err and "devenv down --name default --all-owners" in r.err
     assert calls == []
+
+
+def test_up_refuses_another_homes_data_even_with_no_container_left(monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    """The other home ran `down` (data kept): its volumes still hold its metastore, made with its password."""
+    monkeypatch.setattr(docker, "containers", lambda cluster=None, all=True: [])
+    monkeypatch.setattr(docker, "volumes", lambda cluster=None: [res("volume", "devenv-default-metastore-db-data", "default", THEIRS)])
+    monkeypatch.setattr(docker, "networks", lambda cluster=None: [])
+    monkeypatch.setattr(docker, "compose_up", lambda *a, **k: pytest.fail("another home's data: no compose up"))
+    r = cli("up", "--name", "default")
+    assert r.code == 1
+    assert f"taken on this engine by another devenv home (owner {THEIRS}" in r.err
+    assert "devenv down --name default --volumes --all-owners" in r.err
+
+
+def test_existing_volumes_and_network_are_declared_with_the_labels_they_were_made_with(tmp_path: Path) -> None:
+    """Newer Compose hashes a volume's labels: declaring an owner label an older devenv did not set would make it
+    offer to re-create the volume (deleting the data). New ones get this home's id."""
+    from devenv import compose, profile, services
+
+    p = profile.resolve("default")
+    old = {"devenv.managed": "true", "devenv.cluster": "team", "devenv.profile": "default", "devenv.service": "namenode"}
+    existing = {"devenv-team-namenode-data": {**old, "com.docker.compose.project": "devenv-team"}, "devenv-team": labels("team", None)}
+    m = compose.render(p, cluster="team", tags={k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")},
+                       conf_dir=tmp_path / "conf", ports=services.ports(p), secrets_dir=tmp_path / "s", existing=existing)
+    assert m["volumes"]["namenode-data"]["labels"] == old
+    assert m["networks"]["cluster"]["labels"] == labels("team", None)
+    assert m["volumes"]["metastore-db-data"]["labels"]["devenv.owner"] == owner.home_id()
+    assert m["services"]["namenode"]["labels"]["devenv.owner"] == owner.home_id()  # containers are re-created labelled
 
 
 def test_unlabelled_containers_are_adopted_by_up_but_not_removed_by_down() -> None:
