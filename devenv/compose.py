@@ -36,14 +36,14 @@ def labels(cluster: str, profile: str, service: str | None = None) -> dict[str, 
     return out
 
 
-def _kept(name: str, fresh: dict[str, str], existing: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+def _kept(name: str, fresh: dict[str, str], existing: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
     """An existing volume's or network's own devenv labels, else `fresh`.
 
     Labels are fixed when a volume is made, and newer Compose versions hash them: declaring
     other labels (an owner id an older devenv did not set) would make Compose offer to
     re-create the volume, deleting its data. So an existing one is declared as it is.
     """
-    have = existing.get(name)
+    have = (existing or {}).get(name)
     return {k: v for k, v in have.items() if k.startswith("devenv.")} if have is not None else fresh
 
 
@@ -54,7 +54,6 @@ def _mb(prof: "Profile", svc: str) -> int:
 def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
            ports: PortPlan, secrets_dir: Path, existing: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """The compose model (written as JSON, which Compose reads as YAML); `existing`: labels of volumes and networks already made."""
-    existing = existing or {}
     profile = prof.name
     yarn_mb = schema.parse_memory(prof.resources["yarn_memory"]) or 0
     services: dict[str, Any] = {}
