@@ -232,3 +232,32 @@ def test_images_prune_removes_only_this_homes_unused_images(monkeypatch: pytest.
     assert r.code == 0, r.err
     assert json.loads(r.out)["removed"] == ["devenv/hadoop:mine"]
     assert removed == ["devenv/hadoop:mine"]
+
+
+# --- a shared engine is busy ------------------------------------------------------------------
+
+FAKE_CLI = """#!/bin/sh
+# a docker CLI on a busy engine: volume b is removed between `ls` and `inspect`
+case "$2" in
+  ls) echo a; echo b ;;
+  inspect) echo '[{"Name": "a", "Labels": {"devenv.cluster": "x"}}]'; echo "Error response from daemon: %s" >&2; exit 1 ;;
+esac
+"""
+
+
+def _fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: str) -> None:
+    from python_on_whales import DockerClient
+
+    cli_ = tmp_path / "docker"
+    cli_.write_text(FAKE_CLI % error, encoding="utf-8")
+    cli_.chmod(0o755)
+    monkeypatch.setattr(docker, "_client", DockerClient(client_call=[str(cli_)]))
+
+
+@pytest.mark.skipif(not Path("/bin/sh").exists(), reason="the fake docker CLI is a POSIX shell script")
+def test_a_resource_removed_between_listing_and_inspecting_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_cli(tmp_path, monkeypatch, "No such volume: b")
+    assert docker.volumes() == [docker.ResourceInfo("volume", "a", {"devenv.cluster": "x"})]
+    _fake_cli(tmp_path, monkeypatch, "permission denied")  # any other failure is still an error
+    with pytest.raises(DevenvError, match=r"inspecting volumes failed \(exit 1\)"):
+        docker.volumes()
