@@ -261,3 +261,17 @@ def test_a_resource_removed_between_listing_and_inspecting_is_skipped(tmp_path: 
     _fake_cli(tmp_path, monkeypatch, "permission denied")  # any other failure is still an error
     with pytest.raises(DevenvError, match=r"inspecting volumes failed \(exit 1\)"):
         docker.volumes()
+
+
+def test_on_a_terminal_prune_all_owners_names_the_others_and_asks(engine, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # a terminal (rich decides Ui.interactive)
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    r = cli("prune", "--all-owners")
+    assert r.code == 1 and engine == []
+    assert f"container theirs-nn (owner {THEIRS})" in r.out + r.err and "nothing was removed" in r.err
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    r = cli("prune", "--all-owners")
+    assert r.code == 0, r.err
+    assert sorted(engine) == sorted(MINE + OTHERS)
