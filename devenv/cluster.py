@@ -24,8 +24,8 @@ from devenv.services import PortPlan, base_service, instances, ports
 if TYPE_CHECKING:
     from devenv.context import Context
 
-__all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "others_of", "leftovers", "leftovers_among",
-           "remove_resources", "status", "up"]
+__all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers",
+           "leftovers_among", "others_of", "remove_resources", "status", "up"]
 
 
 def status(c: Cluster) -> dict[str, Any]:
