@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from devenv import docker, readiness
 from devenv.cluster_files import hive_jars, render_files
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
-from devenv.cluster_state import Cluster, cluster_name, known_clusters, leftovers, leftovers_among, remove_resources, save_state
+from devenv.cluster_state import (Cluster, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
+                                  save_state)
 from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
 from devenv.paths import paths
@@ -24,8 +25,8 @@ from devenv.services import PortPlan, base_service, instances, ports
 if TYPE_CHECKING:
     from devenv.context import Context
 
-__all__ = ["Cluster", "UpResult", "cluster_name", "down", "endpoints", "known_clusters", "leftovers", "leftovers_among",
-           "remove_resources", "status", "up"]
+__all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers",
+           "leftovers_among", "others_of", "remove_resources", "status", "up"]
 
 
 def status(c: Cluster) -> dict[str, Any]:
@@ -85,8 +86,27 @@ class UpResult:
     seconds: float
 
 
-def _own_ports(c: Cluster) -> set[int]:
-    return {hp for ci in docker.containers(c.name, all=False) for (_b, hp, _cp) in ci.ports}
+def check_owner(name: str, found: list[Any], *, adopt_unlabelled: bool) -> None:
+    """Refuse when the cluster's containers (or volumes, networks) were made by another devenv home.
+
+    Two homes on one engine that both `up --name default` would share the project
+    `devenv-default`: the second re-creates the first's containers with its own
+    config and database password. Resources without an owner label (an older
+    devenv's) pass with `adopt_unlabelled` (`up` re-creates the containers labelled).
+    """
+    from devenv import owner
+
+    mine = owner.home_id()
+    theirs = sorted({owner.of(r.labels) for r in found} - {mine} - ({owner.UNKNOWN} if adopt_unlabelled else set()))
+    if not theirs:
+        return
+    if theirs == [owner.UNKNOWN]:
+        raise DevenvError(f"cluster {name!r}'s containers have no owner label (an older devenv made them): they may be another home's",
+                          hint=f"if the cluster is this home's, `devenv up --name {name}` labels them; else devenv down --name {name} --all-owners")
+    data = " --volumes" if any(getattr(r, "kind", "container") == "volume" and owner.of(r.labels) in theirs for r in found) else ""
+    raise DevenvError(f"cluster name {name!r} is taken on this engine by another devenv home ({owner.describe(theirs)}; "
+                      f"this home is owner {mine})",
+                      hint=f"use another --name here; or, if that home is gone, remove its cluster: devenv down --name {name}{data} --all-owners")
 
 
 def _healthy(c: Cluster, profile: Any, plan: PortPlan) -> bool:
@@ -96,14 +116,14 @@ def _healthy(c: Cluster, profile: Any, plan: PortPlan) -> bool:
     return running and all(r is None for r in results.values())
 
 
-def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any]) -> bool:
+def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any], existing: dict[str, Any]) -> bool:
     """Nothing changed since the last up (images, rendered files) and everything answers."""
     from devenv import images
 
     lock = ctx.lock()
     tags = {p.name: p.tag for p in images.plan(ctx.profile, lock, images.CLUSTER_IMAGES, ctx.ca_pem)}
     have = images.existing_tags()
-    return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock)) == prev["rendered"]
+    return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock), existing) == prev["rendered"]
             and _healthy(c, ctx.profile, plan))
 
 
@@ -119,12 +139,15 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     if prev and prev.get("profile_path") and Path(prev["profile_path"]).resolve() != Path(str(profile.path)).resolve():
         raise DevenvError(f"cluster {c.name!r} was created from profile {prev['profile']!r} ({prev['profile_path']})",
                           hint=f"use another --name for this profile, or remove that cluster: devenv down --name {c.name} --volumes")
+    conts, made = docker.containers(c.name), [*docker.volumes(c.name), *docker.networks(c.name)]
+    check_owner(c.name, [*conts, *made], adopt_unlabelled=True)
+    existing = {r.name: r.labels for r in made}  # declared as they are (compose.render)
     overrides = c.port_overrides()
     plan = ports(profile, overrides)
-    if prev.get("rendered") and _unchanged(ctx, c, plan, prev):  # the fast path
+    if prev.get("rendered") and _unchanged(ctx, c, plan, prev, existing):  # the fast path
         return UpResult(c, plan, {}, True, time.monotonic() - started)
 
-    own = _own_ports(c)
+    own = {hp for ci in conts if ci.running for (_b, hp, _cp) in ci.ports}
     if ports_mode == "auto":
         overrides = auto_ports(profile, overrides, own)
         plan = ports(profile, overrides)
@@ -132,7 +155,7 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     preflight(profile, plan, own=own)
     on_event("build", {})
     tags = {p.name: p.tag for p, _ in images.build_profile(ctx)}
-    digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()))
+    digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing)
     save_state(c, profile, overrides, digest, tags)
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)
@@ -141,22 +164,42 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
     return UpResult(c, plan, state, False, time.monotonic() - started)
 
 
-def down(name: str, *, volumes: bool) -> list[str]:
-    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed."""
+def down(name: str, *, volumes: bool, all_owners: bool = False) -> list[str]:
+    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed.
+
+    Only this home's: containers another home made are refused, and `volumes` removes the
+    volumes and networks labelled with the cluster AND this home's owner id. `all_owners`
+    widens both (the caller asks first). An older devenv's unlabelled volumes are kept.
+    """
+    from devenv import owner
+
     c = Cluster(name)
+    mine = owner.home_id()
     removed: list[str] = []
     conts = docker.containers(name)
+    if not all_owners:
+        check_owner(name, conts, adopt_unlabelled=False)
     if c.compose_file.exists():
-        docker.compose_down(c.compose_file, c.project, volumes=volumes)
+        docker.compose_down(c.compose_file, c.project, volumes=False)  # volumes below, by owner
         removed += [ci.name for ci in conts]
     elif conts:
         docker.remove(containers_=[ci.name for ci in conts])
         removed += [ci.name for ci in conts]
     if volumes:
-        leftover = [v.name for v in docker.volumes(name)]
-        docker.remove(volumes_=leftover, networks_=[n.name for n in docker.networks(name)])
-        removed += leftover
+        vols = [v.name for v in docker.volumes(name) if all_owners or owner.is_mine(v.labels, mine)]
+        nets = [n.name for n in docker.networks(name) if all_owners or owner.is_mine(n.labels, mine)]
+        docker.remove(volumes_=vols, networks_=nets)
+        removed += vols
         safe_rmtree(c.dir, paths().state / "clusters")
     elif not conts and not c.dir.exists():
         raise DevenvError(f"no cluster named {name!r}", hint=f"known clusters: {', '.join(known_clusters()) or 'none'}")
     return removed
+
+
+def others_of(name: str) -> list[Any]:
+    """The cluster's containers, volumes and networks that are not this home's (what `--all-owners` adds)."""
+    from devenv import owner
+    from devenv.docker import ResourceInfo
+
+    found = [ResourceInfo("container", ci.name, ci.labels) for ci in docker.containers(name)]
+    return foreign([*found, *docker.volumes(name), *docker.networks(name)], owner.home_id(create=False))

@@ -58,10 +58,11 @@ def _label_config_digests(c: Cluster, model: dict[str, Any], files: Mapping[str,
 
 
 def render_files(c: Cluster, profile: "Profile", plan: PortPlan, tags: Mapping[str, str],
-                 host_hive_jars: list[str] | None = None) -> str:
-    """Write conf/, client/ and compose.json; returns a digest of everything rendered."""
+                 host_hive_jars: list[str] | None = None, existing: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """Write conf/, client/ and compose.json; returns a digest of everything rendered (`existing`: see compose.render)."""
     files = config_files(profile, plan, db_password(c), host_hive_jars)
-    model = compose.render(profile, cluster=c.name, tags=tags, conf_dir=c.dir / "conf", ports=plan, secrets_dir=c.dir / "secrets")
+    model = compose.render(profile, cluster=c.name, tags=tags, conf_dir=c.dir / "conf", ports=plan, secrets_dir=c.dir / "secrets",
+                           existing=existing)
     _label_config_digests(c, model, files)
     files["compose.json"] = json.dumps(model, indent=1)
     h = hashlib.sha256()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from devenv import compose, docker, schema
+from devenv import compose, docker, owner, schema
 from devenv.docker import ContainerInfo, ResourceInfo
 from devenv.errors import DevenvError
 from devenv.paths import paths
@@ -94,20 +94,30 @@ def db_password(c: Cluster) -> str:
 
 # --- leftovers: the one definition (prune and doctor) -------------------------------
 
-def leftovers_among(containers: Iterable[ContainerInfo], others: Iterable[ResourceInfo], known: Iterable[str]) -> list[ResourceInfo]:
+def leftovers_among(containers: Iterable[ContainerInfo], others: Iterable[ResourceInfo], known: Iterable[str], *,
+                    mine: str | None, all_owners: bool = False) -> list[ResourceInfo]:
     """The resources of clusters that no longer exist: devenv has no state for them and none of their containers runs.
 
-    Containers first, then `others` (networks, volumes) in the order given.
+    Only this home's (those labelled with its owner id `mine`) unless `all_owners`: another home's
+    clusters have no state here either, and a resource without the label (an older devenv's) is
+    never ours to guess. Containers first, then `others` (networks, volumes) in the order given.
     """
     conts = list(containers)
     alive = set(known) | {c.cluster for c in conts if c.running}
     left = [ResourceInfo("container", c.name, c.labels) for c in conts if c.cluster not in alive]
-    return left + [r for r in others if r.cluster not in alive]
+    left += [r for r in others if r.cluster not in alive]
+    return [r for r in left if all_owners or owner.is_mine(r.labels, mine)]
 
 
-def leftovers() -> list[ResourceInfo]:
-    """Leftovers on the engine now (containers, networks, volumes)."""
-    return leftovers_among(docker.containers(), [*docker.networks(), *docker.volumes()], known_clusters())
+def leftovers(*, all_owners: bool = False) -> list[ResourceInfo]:
+    """Leftovers on the engine now (containers, networks, volumes): this home's, or with `all_owners` everyone's."""
+    return leftovers_among(docker.containers(), [*docker.networks(), *docker.volumes()], known_clusters(),
+                           mine=owner.home_id(create=False), all_owners=all_owners)
+
+
+def foreign(resources: Iterable[ResourceInfo], mine: str | None) -> list[ResourceInfo]:
+    """The resources that are not this home's (another home's, or an older devenv's without an owner label)."""
+    return [r for r in resources if not owner.is_mine(r.labels, mine)]
 
 
 def remove_resources(resources: Sequence[ResourceInfo]) -> None:

@@ -27,11 +27,24 @@ def project_name(cluster: str) -> str:
 
 
 def labels(cluster: str, profile: str, service: str | None = None) -> dict[str, str]:
-    """devenv's labels for a resource of `cluster` (and of one instance, with `service`)."""
-    out = {lb.MANAGED: "true", lb.CLUSTER: cluster, lb.PROFILE: profile}
+    """devenv's labels for a resource of `cluster` (and of one instance, with `service`), owned by this home."""
+    from devenv import owner
+
+    out = {lb.MANAGED: "true", lb.CLUSTER: cluster, lb.PROFILE: profile, lb.OWNER: str(owner.home_id())}
     if service:
         out[lb.SERVICE] = service
     return out
+
+
+def _kept(name: str, fresh: dict[str, str], existing: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    """An existing volume's or network's own devenv labels, else `fresh`.
+
+    Labels are fixed when a volume is made, and newer Compose versions hash them: declaring
+    other labels (an owner id an older devenv did not set) would make Compose offer to
+    re-create the volume, deleting its data. So an existing one is declared as it is.
+    """
+    have = (existing or {}).get(name)
+    return {k: v for k, v in have.items() if k.startswith("devenv.")} if have is not None else fresh
 
 
 def _mb(prof: "Profile", svc: str) -> int:
@@ -39,8 +52,8 @@ def _mb(prof: "Profile", svc: str) -> int:
 
 
 def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
-           ports: PortPlan, secrets_dir: Path) -> dict[str, Any]:
-    """The compose model (written as JSON, which Compose reads as YAML)."""
+           ports: PortPlan, secrets_dir: Path, existing: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """The compose model (written as JSON, which Compose reads as YAML); `existing`: labels of volumes and networks already made."""
     profile = prof.name
     yarn_mb = schema.parse_memory(prof.resources["yarn_memory"]) or 0
     services: dict[str, Any] = {}
@@ -51,7 +64,8 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
         heap = f"{int(mem * HEAP_SHARE)}m"
         limit = mem + (yarn_mb if svc == "nodemanager" else 0)
         vol = f"{inst}-data"
-        volumes[vol] = {"name": f"{project_name(cluster)}-{vol}", "labels": labels(cluster, profile, inst)}
+        vol_name = f"{project_name(cluster)}-{vol}"
+        volumes[vol] = {"name": vol_name, "labels": _kept(vol_name, labels(cluster, profile, inst), existing)}
         s: dict[str, Any] = {
             "hostname": inst,
             "labels": labels(cluster, profile, inst),
@@ -94,6 +108,6 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
     return {
         "name": project_name(cluster),
         "services": services,
-        "networks": {"cluster": {"name": project_name(cluster), "labels": labels(cluster, profile)}},
+        "networks": {"cluster": {"name": project_name(cluster), "labels": _kept(project_name(cluster), labels(cluster, profile), existing)}},
         "volumes": volumes,
     }

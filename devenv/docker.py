@@ -135,11 +135,22 @@ def _inspect(kind: str, list_args: Sequence[str]) -> list[dict[str, Any]]:
 
     from python_on_whales.utils import run as cli
 
+    from python_on_whales.exceptions import DockerException
+
     cmd = list(client().client_config.docker_cmd)
     ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args]).split()
     if not ids:
         return []
-    return json.loads(_call(f"inspecting {kind}s", cli, [*cmd, kind, "inspect", *dict.fromkeys(ids)]) or "[]")
+    log.debug("inspecting %s %ss", len(ids), kind)
+    try:
+        text = cli([*cmd, kind, "inspect", *dict.fromkeys(ids)])
+    except DockerException as e:
+        # one engine has many users: what another removed between `ls` and `inspect` is gone; the rest is printed
+        if "no such" not in (e.stderr or "").lower() or not (e.stdout or "").strip():
+            raise _translate(e, f"inspecting {kind}s") from None
+        log.debug("gone since listed: %s", (e.stderr or "").strip())
+        text = e.stdout
+    return json.loads(text or "[]")
 
 
 def _filters(cluster: str | None) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from devenv import docker, labels
+from devenv import docker, labels, owner
 from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
 from devenv.paths import paths, resource_dir
@@ -223,7 +223,7 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
         for k, v in (proxies or {}).items():
             args[k] = v
         image_labels = {
-            labels.MANAGED: "true", labels.IMAGE: p.name, labels.INPUTS: p.digest,
+            labels.MANAGED: "true", labels.IMAGE: p.name, labels.INPUTS: p.digest, labels.OWNER: str(owner.home_id()),
             labels.VERSIONS: ",".join(f"{k}={v}" for k, v in profile.versions.items()),
         }
         started = time.monotonic()

@@ -14,3 +14,4 @@ CONFIG = "devenv.config"        # digest of a container's mounted configuration 
 IMAGE = "devenv.image"          # on images: which image (jvm, hadoop, ...)
 INPUTS = "devenv.inputs"        # on images: the digest of everything it was built from
 VERSIONS = "devenv.versions"    # on images: the profile's pinned versions
+OWNER = "devenv.owner"          # the id of the devenv home that made it (devenv/owner.py); one engine has many homes

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from devenv.console import Ui
 
-HELP = "list devenv's images (tags, sizes, which profile uses each); `images prune` removes unused ones"
+HELP = "list devenv's images (tags, sizes, which profile uses each); `images prune` removes this home's unused ones"
 
 
 def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -20,20 +20,22 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 def run(args: argparse.Namespace, ui: "Ui") -> int:
     from rich.table import Table
 
-    from devenv import cluster, docker, images, labels
+    from devenv import cluster, docker, images, labels, owner
 
     used = images.used_by()
     running = {ci.image for ci in docker.containers()}
     for name in cluster.known_clusters():  # images of existing clusters stay
         running |= set(cluster.Cluster(name).state().get("images", {}).values())
     rows = []
+    home = owner.home_id(create=False)
     for i in docker.images():
         for tag in i.tags or ("<untagged>",):
             rows.append({"tag": tag, "image": i.labels.get(labels.IMAGE, ""), "size": i.size,
-                         "profiles": used.get(tag, []), "in_use": tag in running or bool(used.get(tag))})
+                         "profiles": used.get(tag, []), "in_use": tag in running or bool(used.get(tag)),
+                         "mine": owner.is_mine(i.labels, home)})
     if args.action == "prune":
-        # keep the images the profiles last built and those of existing clusters
-        doomed = [r["tag"] for r in rows if not r["in_use"] and r["tag"] != "<untagged>"]
+        # keep the images the profiles last built, those of existing clusters, and other homes' (one engine, many homes)
+        doomed = [r["tag"] for r in rows if not r["in_use"] and r["tag"] != "<untagged>" and r["mine"]]
         if not args.dry_run:
             docker.remove_images(doomed)
         if args.json:

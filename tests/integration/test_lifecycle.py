@@ -352,14 +352,17 @@ def test_a_second_cluster_runs_beside_with_auto_ports(cluster) -> None:
 def test_prune_removes_leftovers_of_clusters_that_no_longer_exist(cluster) -> None:
     from python_on_whales import docker as pw
 
+    from devenv import owner
+
     base = next(i.repo_tags[0] for i in pw.image.list() if i.repo_tags and i.repo_tags[0].startswith("devenv/jvm:"))
-    # a stopped container of a cluster with no state here: a leftover (a running one is never one)
-    ghost = pw.run(base, ["true"], detach=True, remove=False, pull="never",
-                   labels={"devenv.managed": "true", "devenv.cluster": "ghost-cluster", "devenv.service": "namenode"})
+    # the ghost is the test home's own (prune touches nothing another home made: a developer's clusters survive the suite),
+    # and created, never started: a cluster with a running container is alive, not a leftover (the one definition since issue 9)
+    ghost = pw.container.create(base, ["sleep", "300"], pull="never",
+                                labels={"devenv.managed": "true", "devenv.cluster": "ghost-cluster", "devenv.service": "namenode",
+                                        "devenv.owner": str(owner.home_id())})
     ghost_name = ghost.name
-    pw.container.wait(ghost_name)
     try:
-        r = devenv("--json", "prune").json()
+        r = devenv("--json", "prune", "--yes").json()  # --yes: the test home's own leftover volumes, if any, go too
         assert ghost_name in r["containers"]
         assert not pw.container.exists(ghost_name)
         assert devenv("--json", "status", "--name", NAME).json()["ready"] is True  # a live cluster is untouched

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import pytest
 
-from devenv import doctor, docker
+from devenv import doctor, docker, owner
 from devenv.docker import ContainerInfo, EngineInfo, ImageInfo, ResourceInfo
 from devenv.doctor import Context, Finding
 from devenv.doctor.probes import Probes, TlsAnswer
@@ -655,6 +655,13 @@ SERVICES = ("namenode", "datanode-1", "resourcemanager", "nodemanager-1", "histo
 CLUSTER = [box(s) for s in SERVICES]
 
 
+def owned(c: ContainerInfo, labels: dict[str, str]) -> ContainerInfo:
+    """`c` with more labels (an owner id)."""
+    return dataclasses.replace(c, labels={**c.labels, **labels})
+
+
+
+
 def cluster_ctx(containers: list[ContainerState] = CLUSTER, profile: str | Path = "default", **kw: Any) -> Context:
     return make_ctx(profile, containers=containers, **engine(), **kw)
 
@@ -787,9 +794,10 @@ def test_cluster_leftovers_ok_and_warn_with_a_safe_fix() -> None:
     stopped = box("namenode", cluster="kept", running=False)
     ctx = cluster_ctx([*CLUSTER, stopped], networks=[live], volumes=[])
     assert state_msg(run("cluster.leftovers", ctx)) == ("ok", "nothing left of removed clusters")
-    gone = box("namenode", cluster="old", running=False)
-    old_net = ResourceInfo("network", "old-net", {"devenv.cluster": "old"})
-    old_vol = ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old"})
+    mine = {"devenv.owner": owner.home_id()}  # this home made them
+    gone = owned(box("namenode", cluster="old", running=False), mine)
+    old_net = ResourceInfo("network", "old-net", {"devenv.cluster": "old", **mine})
+    old_vol = ResourceInfo("volume", "old-namenode", {"devenv.cluster": "old", **mine})
     removed: list[dict[str, Any]] = []
     ctx = cluster_ctx([*CLUSTER, gone], networks=[live, old_net], volumes=[old_vol], remove=lambda **kw: removed.append(kw))
     f = run("cluster.leftovers", ctx)
@@ -797,3 +805,23 @@ def test_cluster_leftovers_ok_and_warn_with_a_safe_fix() -> None:
     assert f.safe_fix is not None and f.safe_fix.description == "remove container old-namenode (cluster 'old'), network old-net (cluster 'old'), volume old-namenode (cluster 'old')"
     f.safe_fix.apply()
     assert removed == [{"containers_": ["old-namenode"], "volumes_": ["old-namenode"], "networks_": ["old-net"]}]
+
+
+def test_cluster_leftovers_leave_other_homes_and_unknown_owners_alone() -> None:
+    """Another home's clusters have no state here either: their resources, and an older devenv's unlabelled ones, are not ours."""
+    theirs = {"devenv.owner": "0123456789abcdef"}
+    their_box = owned(box("namenode", cluster="theirs", running=False), theirs)
+    their_vol = ResourceInfo("volume", "devenv-theirs-namenode-data", {"devenv.cluster": "theirs", **theirs})
+    legacy_net = ResourceInfo("network", "devenv-legacy", {"devenv.cluster": "legacy"})  # no owner label
+    mine = ResourceInfo("volume", "devenv-gone-namenode-data", {"devenv.cluster": "gone", "devenv.owner": owner.home_id()})
+    removed: list[dict[str, Any]] = []
+    ctx = cluster_ctx([*CLUSTER, their_box], networks=[legacy_net], volumes=[their_vol, mine], remove=lambda **kw: removed.append(kw))
+    f = run("cluster.leftovers", ctx)
+    assert state_msg(f) == ("warn", "1 leftover of clusters that no longer exist: volume devenv-gone-namenode-data (cluster 'gone')"
+                                    " (3 of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)")
+    assert f.safe_fix is not None
+    f.safe_fix.apply()
+    assert removed == [{"containers_": [], "volumes_": ["devenv-gone-namenode-data"], "networks_": []}]
+    ctx = cluster_ctx([*CLUSTER, their_box], networks=[legacy_net], volumes=[their_vol])
+    assert state_msg(run("cluster.leftovers", ctx)) == (
+        "ok", "nothing left of removed clusters (3 of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)")

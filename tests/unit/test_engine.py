@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devenv import cluster, compose, docker, doctor, images, profile, readiness, render, services
+from devenv import cluster, compose, docker, doctor, images, owner, profile, readiness, render, services
 from devenv.console import Ui
 from devenv.context import Context
 from devenv.doctor.probes import Probes
@@ -161,13 +161,13 @@ def test_the_lock_is_read_once_per_context_until_it_changes() -> None:
 # --- one definition of a leftover -----------------------------------------------------
 
 def _box(name: str, cluster_: str, running: bool) -> docker.ContainerInfo:
-    labels = {"devenv.managed": "true", "devenv.cluster": cluster_, "devenv.service": "namenode"}
+    labels = {"devenv.managed": "true", "devenv.cluster": cluster_, "devenv.service": "namenode", "devenv.owner": str(owner.home_id())}
     return docker.ContainerInfo("id-" + name, name, "namenode", cluster_, "default", "running" if running else "exited",
                                 0, "devenv/hadoop:t", "", (), "sha256:1", labels)
 
 
 def _res(kind: str, name: str, cluster_: str) -> docker.ResourceInfo:
-    return docker.ResourceInfo(kind, name, {"devenv.managed": "true", "devenv.cluster": cluster_})
+    return docker.ResourceInfo(kind, name, {"devenv.managed": "true", "devenv.cluster": cluster_, "devenv.owner": str(owner.home_id())})
 
 
 def test_prune_and_doctor_agree_on_leftovers(monkeypatch: pytest.MonkeyPatch, cli) -> None:

@@ -114,3 +114,13 @@ def test_service_names_map_to_images() -> None:
     with pytest.raises(Exception) as e:
         images.image_for("hbase")
     assert "unknown service or image 'hbase'" in str(e.value)
+
+
+def test_every_built_image_carries_this_homes_owner_id(tmpl: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from devenv import owner
+
+    built: dict[str, dict[str, str]] = {}
+    monkeypatch.setattr(docker, "images", lambda **kw: [])
+    monkeypatch.setattr(docker, "build", lambda ctx, tag, *, labels, **kw: built.setdefault(tag, dict(labels)) and iter(()))
+    images.build(profile.resolve("default"), lock_for(), ui=Ui(), names=["postgres"])
+    assert [lab["devenv.owner"] for lab in built.values()] == [owner.home_id()]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devenv import compose, profile, readiness, render, services
+from devenv import compose, owner, profile, readiness, render, services
 
 
 def data(**over):
@@ -73,7 +73,11 @@ def test_compose_model_names_labels_ports_and_memory(tmp_path: Path) -> None:
                                   "spark-history", "metastore-db", "metastore", "hiveserver2"}
     nn = m["services"]["namenode"]
     assert nn["ports"] == ["127.0.0.1:8020:8020", "127.0.0.1:9870:9870"]
-    assert nn["labels"] == {"devenv.managed": "true", "devenv.cluster": "team", "devenv.profile": "default", "devenv.service": "namenode"}
+    assert nn["labels"] == {"devenv.managed": "true", "devenv.cluster": "team", "devenv.profile": "default", "devenv.service": "namenode",
+                            "devenv.owner": owner.home_id()}
+    # the network and every volume carry this home's owner id too (prune and down --volumes match on it)
+    assert m["networks"]["cluster"]["labels"]["devenv.owner"] == owner.home_id()
+    assert {v["labels"]["devenv.owner"] for v in m["volumes"].values()} == {owner.home_id()}
     assert m["services"]["nodemanager-1"]["mem_limit"] == "2368m"  # daemon 320m + yarn_memory 2g
     assert m["services"]["nodemanager-1"]["image"] == "devenv/spark:t"
     assert m["services"]["metastore-db"]["ports"] == []  # the database is not published

@@ -158,15 +158,21 @@ def cluster_yarn(ctx: Context) -> Finding:
     return ok(f"{active} of {want} NodeManagers are active", found=found, required=required)
 
 
-@check("cluster.leftovers", "nothing left of clusters that no longer exist")
+@check("cluster.leftovers", "nothing left of this home's clusters that no longer exist", timeout=CLUSTER_TIMEOUT)
 def cluster_leftovers(ctx: Context) -> Finding:
+    from devenv import owner
     from devenv.cluster import leftovers_among
 
-    left = leftovers_among(ctx.containers(), ctx.probes.managed_networks_and_volumes(), ctx.probes.known_clusters())
+    found = (ctx.containers(), ctx.probes.managed_networks_and_volumes(), ctx.probes.known_clusters())
+    mine = owner.home_id(create=False)
+    left = leftovers_among(*found, mine=mine)  # only this home's: another home's clusters have no state here either
+    others = len(leftovers_among(*found, mine=mine, all_owners=True)) - len(left)
+    spared = (f" ({others} of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)"
+              if others else "")
     if not left:
-        return ok("nothing left of removed clusters", found="none", required="none")
+        return ok(f"nothing left of removed clusters{spared}", found="none", required="none")
     names = [f"{r.kind} {r.name} (cluster {r.labels.get(CLUSTER, '?')!r})" for r in left]
-    return warn(f"{len(left)} leftover{'s' if len(left) != 1 else ''} of clusters that no longer exist: {', '.join(names)}",
+    return warn(f"{len(left)} leftover{'s' if len(left) != 1 else ''} of clusters that no longer exist: {', '.join(names)}{spared}",
                 found=f"{len(left)} leftovers", required="none",
                 fix="devenv doctor --fix removes them (devenv has no state for these clusters any more)",
                 safe_fix=SafeFix(f"remove {', '.join(names)}", lambda: ctx.probes.remove_leftovers(left)))
