@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from devenv import docker, readiness
 from devenv.cluster_files import hive_jars, render_files
+from devenv.cluster_lock import changing
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
 from devenv.cluster_state import Cluster, cluster_name, known_clusters, leftovers, leftovers_among, remove_resources, save_state
 from devenv.errors import DevenvError
@@ -106,9 +107,14 @@ def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any])
             and _healthy(c, ctx.profile, plan))
 
 
-def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wait_timeout: float = 600,
-       on_event: Callable[[str, dict[str, Any]], None] = lambda e, d: None) -> UpResult:
-    """Start (or confirm) the profile's cluster and wait until every service is really ready."""
+def up(ctx: "Context", name: str | None = None, **options: Any) -> UpResult:
+    """Start (or confirm) the profile's cluster and wait until every service is really ready (holding its lock)."""
+    with changing(cluster_name(name, ctx.profile)):
+        return _up(ctx, name, **options)
+
+
+def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wait_timeout: float = 600,
+        on_event: Callable[[str, dict[str, Any]], None] = lambda e, d: None) -> UpResult:
     from devenv import images
 
     started = time.monotonic()
@@ -141,7 +147,12 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
 
 
 def down(name: str, *, volumes: bool) -> list[str]:
-    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed."""
+    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed (holding its lock)."""
+    with changing(name):
+        return _down(name, volumes=volumes)
+
+
+def _down(name: str, *, volumes: bool) -> list[str]:
     c = Cluster(name)
     removed: list[str] = []
     conts = docker.containers(name)

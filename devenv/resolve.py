@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from xml.sax.saxutils import escape
 
-from devenv import artifacts, docker, images
+from devenv import artifacts, docker, fsutil, images
 from devenv.errors import DevenvError
 from devenv.lock import Artifact, Lock, inputs_digest, sha256_file
 from devenv.paths import paths
@@ -139,8 +139,7 @@ def maven_default_url(tools_tag: str) -> str:
     from devenv.sources import maven_repository
 
     url = maven_repository({}, {}, super_pom=pom)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps({"maven_default": url}))
+    fsutil.atomic_write(f, json.dumps({"maven_default": url}))
     return url
 
 

@@ -80,9 +80,19 @@ class SeedResult:
     record: dict[str, Any]
 
 
-def seed(ctx: "Context", cluster: str, *, only: Sequence[str] = (), force: bool = False, tpch_scale: float | None = None,
-         fmt: str | None = None, on_event: Emit = lambda e, d: None) -> SeedResult:
-    """Run the steps whose inputs changed since they were last seeded (all with `force`), in order."""
+def seed(ctx: "Context", cluster: str, **options: Any) -> SeedResult:
+    """Run the steps whose inputs changed since they were last seeded (all with `force`), in order.
+
+    Holds the cluster's lock: one process at a time changes a cluster (see `devenv.cluster_lock`).
+    """
+    from devenv.cluster_lock import changing
+
+    with changing(cluster):
+        return _seed(ctx, cluster, **options)
+
+
+def _seed(ctx: "Context", cluster: str, *, only: Sequence[str] = (), force: bool = False, tpch_scale: float | None = None,
+          fmt: str | None = None, on_event: Emit = lambda e, d: None) -> SeedResult:
     started = time.monotonic()
     steps = plan(ctx.profile, tpch_scale=tpch_scale, fmt=fmt, only=only)
     site = _site(cluster)
