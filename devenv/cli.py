@@ -77,6 +77,9 @@ def _setup_logging(logfile: os.PathLike[str] | str) -> None:
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    from devenv.redact import LogFilter
+
+    handler.addFilter(LogFilter())  # no credentials (proxy URLs, passwords) in the debug log
     log.addHandler(handler)
 
 

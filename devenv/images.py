@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from devenv import docker, fsutil, labels
+from devenv import docker, fsutil, labels, redact
 from devenv.errors import DevenvError
 from devenv.paths import paths, resource_dir
 from devenv.services import SERVICE_IMAGE
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from devenv.profile import Profile
 
 log = logging.getLogger("devenv.images")
+redact.install(log)
 REPO = "devenv"
 SHARED_LIB = "lib"  # images/lib/: sourced by every entrypoint; installed by the images whose Spec says shared_lib
 

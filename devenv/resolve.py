@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from xml.sax.saxutils import escape
 
-from devenv import artifacts, docker, fsutil, images
+from devenv import artifacts, docker, fsutil, images, redact
 from devenv.errors import DevenvError
 from devenv.lock import Artifact, Lock, inputs_digest, sha256_file
 from devenv.paths import paths
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from devenv.profile import Profile
 
 log = logging.getLogger("devenv.resolve")
+redact.install(log)
 
 MAVEN_IMAGES = ("hadoop", "hive")
 PYPI_IMAGES = {"spark": "pyspark"}
