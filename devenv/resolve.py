@@ -110,9 +110,11 @@ def _user() -> str | None:
 def run_maven(tools_tag: str, image: str, props: Mapping[str, str], settings: str, ui: "Ui") -> str:
     m2 = artifacts.maven_dir()
     m2.mkdir(parents=True, exist_ok=True)
+    # settings.xml may hold the proxy password: a private (0700) directory, removed after use. Maven runs as this
+    # user (`_user()`), so it can read the file and write its output there.
     with tempfile.TemporaryDirectory(prefix="devenv-lock-") as out:
-        Path(out, "settings.xml").write_text(settings, encoding="utf-8")
-        os.chmod(out, 0o777)
+        fsutil.private_dir(Path(out))
+        fsutil.atomic_write(Path(out, "settings.xml"), settings, mode=0o600)
         cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-s", "/out/settings.xml", "-f", f"/src/{image}/pom.xml", "-Dmaven.repo.local=/m2",
                *(f"-D{k}={v}" for k, v in props.items()),
                "dependency:list", f"-DoutputFile=/out/{image}.txt", "-DoutputAbsoluteArtifactFilename=true", "-DappendOutput=false"]
