@@ -86,8 +86,8 @@ def _acquire(name: str, wait: float) -> IO[bytes]:
 
 
 @contextlib.contextmanager
-def changing(name: str, *, wait: float = WAIT_SECONDS) -> Iterator[None]:
-    """Hold cluster `name`'s lock (waiting up to `wait` seconds for another process), reentrant within this process."""
+def changing(name: str, *, wait: float | None = None) -> Iterator[None]:
+    """Hold cluster `name`'s lock (waiting up to `wait`, default WAIT_SECONDS, for another process); reentrant in a process."""
     with _guard:
         if _held.get(name):
             _held[name] += 1
@@ -101,7 +101,7 @@ def changing(name: str, *, wait: float = WAIT_SECONDS) -> Iterator[None]:
             with _guard:
                 _held[name] -= 1
         return
-    f = _acquire(name, wait)
+    f = _acquire(name, WAIT_SECONDS if wait is None else wait)
     try:
         f.seek(0)
         f.truncate()
