@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
+from devenv import fsutil
 from devenv.errors import DevenvError
 from devenv.lock import Artifact, Lock, sha256_file
 from devenv.paths import paths
@@ -153,8 +154,18 @@ def pypi_urls(opener: urllib.request.OpenerDirector, index: str, artifacts: list
     return urls
 
 
-def _download(opener: urllib.request.OpenerDirector, url: str, a: Artifact, advance: Callable[[int], None]) -> int:
-    """Download to `<file>.part` (resuming a partial one), verify, move into place; returns bytes transferred."""
+class Cancelled(Exception):
+    """The fetch was interrupted: this download stopped, its `.part` file kept for the next fetch to resume."""
+
+
+def _download(opener: urllib.request.OpenerDirector, url: str, a: Artifact, advance: Callable[[int], None],
+              stop: threading.Event | None = None) -> int:
+    """Download to `<file>.part` (resuming a partial one), verify, move into place; returns bytes transferred.
+
+    `stop` set (Ctrl-C) ends the download between two chunks, leaving the `.part` file to resume."""
+    stop = stop or threading.Event()
+    if stop.is_set():
+        raise Cancelled(a.path)
     dest = cached_path(a)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -172,10 +183,12 @@ def _download(opener: urllib.request.OpenerDirector, url: str, a: Artifact, adva
                     advance(-have)
                     have = 0
                 with part.open(mode) as f:
-                    while chunk := r.read(CHUNK):
+                    while chunk := r.read1(CHUNK):
                         f.write(chunk)
                         transferred += len(chunk)
                         advance(len(chunk))
+                        if stop.is_set():
+                            raise Cancelled(a.path)
             break
         except urllib.error.HTTPError as e:
             if e.code == 416 and have == a.size:
@@ -186,7 +199,8 @@ def _download(opener: urllib.request.OpenerDirector, url: str, a: Artifact, adva
                 raise DevenvError(f"{a.coords}: download from {url} failed: {e}", hint="run devenv fetch again: it resumes where it stopped; `devenv doctor` checks the network") from None
             have = part.stat().st_size if part.exists() else 0
             headers = {"Range": f"bytes={have}-"} if have else {}
-            time.sleep(1 + attempt)
+            if stop.wait(1 + attempt):
+                raise Cancelled(a.path) from None
     part.replace(dest)
     verify_or_remove(a)
     return transferred
@@ -231,21 +245,36 @@ def fetch(lock: Lock, *, ui: "Ui", maven_repo: Callable[[], str], pypi_index: Ca
             with lock_:
                 progress.advance(task, n)
 
-        errors: list[DevenvError] = []
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_download, opener, urls[a.path], a, advance): a for a in todo}
-            for fut in as_completed(futures):
-                try:
-                    result.bytes_downloaded += fut.result()
-                    result.fetched += 1
-                except DevenvError as e:
-                    errors.append(e)
+        errors = _run_downloads(opener, urls, todo, advance, result, jobs)
     _record_stats(result.bytes_downloaded)
     result.seconds = time.monotonic() - start
     if errors:
         raise DevenvError(f"{len(errors)} artifact(s) could not be fetched; the others are in the cache",
                           details=[e.message for e in errors], hint=errors[0].hint)
     return result
+
+
+def _run_downloads(opener: urllib.request.OpenerDirector, urls: Mapping[str, str], todo: list[Artifact],
+                   advance: Callable[[int], None], result: FetchResult, jobs: int) -> list[DevenvError]:
+    """Download in parallel; on Ctrl-C, cancel the queued downloads and stop the running ones at their next chunk."""
+    errors: list[DevenvError] = []
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(_download, opener, urls[a.path], a, advance, stop): a for a in todo}
+        for fut in as_completed(futures):
+            try:
+                result.bytes_downloaded += fut.result()
+                result.fetched += 1
+            except DevenvError as e:
+                errors.append(e)
+    except BaseException:  # Ctrl-C: do not wait for the queue
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        _record_stats(result.bytes_downloaded)
+        raise
+    pool.shutdown(wait=True)
+    return errors
 
 
 def _record_stats(n: int) -> None:
@@ -256,5 +285,4 @@ def _record_stats(n: int) -> None:
     except (OSError, ValueError):
         data = {"bytes": 0}
     data["bytes"] = int(data.get("bytes", 0)) + n
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps(data))
+    fsutil.atomic_write(f, json.dumps(data))

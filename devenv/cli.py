@@ -10,10 +10,13 @@ import argparse
 import logging
 import os
 import sys
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from devenv.console import Ui
 
 from devenv import __version__
-from devenv.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, DevenvError
+from devenv.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, DevenvError, from_os_error
 
 log = logging.getLogger("devenv")
 
@@ -75,6 +78,9 @@ def _setup_logging(logfile: os.PathLike[str] | str) -> None:
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    from devenv.redact import LogFilter
+
+    handler.addFilter(LogFilter())  # no credentials (proxy URLs, passwords) in the debug log
     log.addHandler(handler)
 
 
@@ -98,23 +104,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args, ui)
     except DevenvError as e:
-        log.debug("user error: %s %s", e.message, e.details)
-        if args.json:
-            ui.emit_json({"error": e.message, "details": e.details, "hint": e.hint, "exit_code": e.exit_code})
-        else:
-            ui.error(e.message, details=e.details, hint=e.hint)
-        return e.exit_code
+        return _user_error(args, ui, e)
     except KeyboardInterrupt:
         ui.err.print("interrupted")
         return EXIT_INTERRUPTED
+    except OSError as e:  # no space, no permission, read-only: the user's to fix; anything else is a bug
+        user = from_os_error(e)
+        if user is None:
+            return _internal(args, ui, logfile)
+        log.debug("os error: %r", e)
+        return _user_error(args, ui, user)
     except Exception:  # a bug: keep the traceback in the log, not on the screen
-        log.exception("internal error")
-        ui.error(
-            "internal error: this is a bug in devenv, not something you did.",
-            hint=f"the traceback is in {logfile}; please attach it to a bug report (run with -v to print it).",
-        )
-        if args.verbose:
-            import traceback
+        return _internal(args, ui, logfile)
 
-            traceback.print_exc()
-        return EXIT_INTERNAL
+
+def _user_error(args: argparse.Namespace, ui: "Ui", e: DevenvError) -> int:
+    log.debug("user error: %s %s", e.message, e.details)
+    if args.json:
+        ui.emit_json({"error": e.message, "details": e.details, "hint": e.hint, "exit_code": e.exit_code})
+    else:
+        ui.error(e.message, details=e.details, hint=e.hint)
+    return e.exit_code
+
+
+def _internal(args: argparse.Namespace, ui: "Ui", logfile: object) -> int:
+    log.exception("internal error")
+    ui.error(
+        "internal error: this is a bug in devenv, not something you did.",
+        hint=f"the traceback is in {logfile}; please attach it to a bug report (run with -v to print it).",
+    )
+    if args.verbose:
+        import traceback
+
+        traceback.print_exc()
+    return EXIT_INTERNAL

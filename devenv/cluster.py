@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from devenv import docker, readiness
 from devenv.cluster_files import hive_jars, render_files
+from devenv.cluster_lock import changing
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
 from devenv.cluster_state import (Cluster, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
                                   save_state)
@@ -127,9 +128,14 @@ def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any],
             and _healthy(c, ctx.profile, plan))
 
 
-def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wait_timeout: float = 600,
-       on_event: Callable[[str, dict[str, Any]], None] = lambda e, d: None) -> UpResult:
-    """Start (or confirm) the profile's cluster and wait until every service is really ready."""
+def up(ctx: "Context", name: str | None = None, **options: Any) -> UpResult:
+    """Start (or confirm) the profile's cluster and wait until every service is really ready (holding its lock)."""
+    with changing(cluster_name(name, ctx.profile)):
+        return _up(ctx, name, **options)
+
+
+def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wait_timeout: float = 600,
+        on_event: Callable[[str, dict[str, Any]], None] = lambda e, d: None) -> UpResult:
     from devenv import images
 
     started = time.monotonic()
@@ -165,12 +171,17 @@ def up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", wa
 
 
 def down(name: str, *, volumes: bool, all_owners: bool = False) -> list[str]:
-    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed.
+    """Stop and remove the cluster's containers (and with `volumes`, its data); returns what was removed (holding its lock).
 
     Only this home's: containers another home made are refused, and `volumes` removes the
     volumes and networks labelled with the cluster AND this home's owner id. `all_owners`
     widens both (the caller asks first). An older devenv's unlabelled volumes are kept.
     """
+    with changing(name):
+        return _down(name, volumes=volumes, all_owners=all_owners)
+
+
+def _down(name: str, *, volumes: bool, all_owners: bool) -> list[str]:
     from devenv import owner
 
     c = Cluster(name)

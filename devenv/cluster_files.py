@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from devenv import compose, host_config, labels, render
+from devenv import compose, fsutil, host_config, labels, render
 from devenv.cluster_state import Cluster, db_password
-from devenv.confine import safe_rmtree
-from devenv.paths import paths
 from devenv.services import PortPlan, instances
 
 if TYPE_CHECKING:
@@ -70,8 +69,36 @@ def render_files(c: Cluster, profile: "Profile", plan: PortPlan, tags: Mapping[s
         h.update(k.encode() + b"\0" + files[k].encode())
     digest = h.hexdigest()
     if digest != c.state().get("rendered") or not c.compose_file.exists():
-        for sub in ("conf", "client"):
-            if (c.dir / sub).exists():
-                safe_rmtree(c.dir / sub, paths().state / "clusters")
-        render.write_tree(c.dir, files)
+        write_in_place(c.dir, files)
     return digest
+
+
+# conf/ is read by the containers' own users (uid 1000, 999) through the bind mounts, so it must be readable by
+# "others"; the cluster directory itself is private (0700), so on the host only this user reaches it.
+# client/ is for host tools run by this user only and holds the metastore password: private.
+_MODES = {"conf": (0o755, 0o644), "client": (0o700, 0o600)}
+
+
+def write_in_place(root: Path, files: Mapping[str, str]) -> None:
+    """Write the rendered files without ever removing a directory a container mounts.
+
+    Compose mounts the directories under conf/ (never single files) read-only; a container that is not recreated
+    keeps the directory it was started with, so each file is replaced inside it (temp file + os.replace: the new
+    content appears whole) and only files no longer rendered are removed.
+    """
+    fsutil.private_dir(root)
+    for rel, text in files.items():
+        top = rel.split("/", 1)[0]
+        dmode, fmode = _MODES.get(top, (0o700, 0o600))
+        path = root / rel
+        for d in reversed(path.relative_to(root).parents[:-1]):
+            (root / d).mkdir(exist_ok=True)
+            os.chmod(root / d, dmode)
+        fsutil.atomic_write(path, text, mode=fmode)
+    for top in _MODES:
+        base = root / top
+        if not base.is_dir():
+            continue
+        for f in sorted(base.rglob("*")):
+            if (f.is_file() or f.is_symlink()) and f.relative_to(root).as_posix() not in files:
+                f.unlink()

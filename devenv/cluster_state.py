@@ -7,7 +7,6 @@ read-only), client/ (for host tools), state.json (profile, ports) and secrets/.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from devenv import compose, docker, owner, schema
+from devenv import compose, docker, fsutil, owner, schema
 from devenv.docker import ContainerInfo, ResourceInfo
 from devenv.errors import DevenvError
 from devenv.paths import paths
@@ -46,13 +45,16 @@ class Cluster:
         return self.dir / "state.json"
 
     def state(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        """state.json; a damaged one falls back to state.json.bak, or is an error naming the file (never "no cluster")."""
+        data = fsutil.read_json(self.state_file, default={}, fix=(
+            f"remove {self.state_file} and run `devenv up --name {self.name}` to write it again (the cluster's data is in its volumes)"))
+        if not isinstance(data, dict):
+            raise DevenvError(f"{self.state_file} is not a JSON object", hint=f"remove it and run `devenv up --name {self.name}`")
+        return data
 
     def write_state(self, state: Mapping[str, Any]) -> None:
-        self.state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        fsutil.private_dir(self.dir)
+        fsutil.write_json(self.state_file, dict(state))
 
     def port_overrides(self) -> dict[tuple[str, str], int]:
         return {(k.split("/")[0], k.split("/")[1]): v for k, v in self.state().get("ports", {}).items()}
@@ -84,12 +86,17 @@ def save_state(c: Cluster, profile: "Profile", overrides: Mapping[tuple[str, str
 def db_password(c: Cluster) -> str:
     """The metastore database's password, made once per cluster, in its private secrets/ directory."""
     f = c.dir / "secrets" / "db-password"
-    if not f.exists():
-        f.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(f.parent, 0o700)
-        f.write_text(secrets.token_urlsafe(18), encoding="ascii")
-    os.chmod(f, 0o644)  # read by the database's own uid through the bind mount; the directory is private
-    return f.read_text(encoding="ascii").strip()
+    fsutil.private_dir(c.dir)
+    fsutil.private_dir(f.parent)  # before the file exists: nobody else can ever open it
+    # Created once and never replaced: the file is bind-mounted on its own, so a new inode would not reach the
+    # running database. Readable (0644) because the database reads it as its own uid through that mount;
+    # only this user can reach it on the host, through the private (0700) secrets/ and cluster directories.
+    fsutil.create_once(f, secrets.token_urlsafe(18), mode=0o644)
+    os.chmod(f, 0o644)
+    text = f.read_text(encoding="ascii").strip()
+    if not text:
+        raise DevenvError(f"{f} is empty", hint=f"remove the cluster and its data to make a new password: devenv down --name {c.name} --volumes")
+    return text
 
 
 # --- leftovers: the one definition (prune and doctor) -------------------------------

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from devenv import labels as lb
+from devenv import redact
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
 
 log = logging.getLogger("devenv.docker")
+redact.install(log)
 
 LABEL = lb.MANAGED
 NOT_RUNNING_HINT = (
@@ -60,16 +63,41 @@ def _translate(e: Exception, doing: str) -> DevenvError:
     return DevenvError(f"{doing} failed: {e}")
 
 
-def _call(doing: str, fn, *args: Any, **kwargs: Any) -> Any:
+# Engine errors that say nothing about the request: the same call usually succeeds a moment later.
+TRANSIENT = ("connection reset by peer", "read init-p", "i/o timeout", "tls handshake timeout", "502 bad gateway",
+             "503 service unavailable", "error response from daemon: 502", "error response from daemon: 503")
+RETRIES = 3
+BACKOFF = 0.5  # seconds, doubled after each retry
+_sleep = time.sleep
+
+
+def _transient(e: Exception) -> bool:
+    text = f"{getattr(e, 'stderr', '') or ''} {getattr(e, 'stdout', '') or ''}".lower()
+    return any(t in text for t in TRANSIENT)
+
+
+def _call(doing: str, fn, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
+    """Call python-on-whales; engine errors become DevenvErrors. An `idempotent` call (a read, a read-only probe)
+    is retried a few times, with backoff, when the engine's error is a known transient one."""
     from python_on_whales.client_config import ClientNotFoundError
     from python_on_whales.exceptions import DockerException
 
     log.debug("%s: %s %s", doing, getattr(fn, "__qualname__", fn), kwargs)
-    try:
-        return fn(*args, **kwargs)
-    except (DockerException, ClientNotFoundError) as e:
-        log.debug("engine error: %s", e)
-        raise _translate(e, doing) from None
+    for attempt in range(RETRIES + 1):
+        try:
+            return fn(*args, **kwargs)
+        except (DockerException, ClientNotFoundError) as e:
+            log.debug("engine error: %s", e)
+            if idempotent and attempt < RETRIES and _transient(e):
+                log.debug("transient engine error; retry %d of %d", attempt + 1, RETRIES)
+                _sleep(BACKOFF * 2 ** attempt)
+                continue
+            err = _translate(e, doing)
+            if idempotent and attempt and _transient(e):
+                err.message += f" (a transient engine error: retried {attempt} times)"
+                err.hint = "the engine kept failing the same way; check it with `docker info` and `devenv doctor`, then run the command again"
+            raise err from None
+    raise AssertionError("unreachable")
 
 
 # --- engine --------------------------------------------------------------
@@ -95,7 +123,7 @@ class EngineInfo:
 @functools.lru_cache(maxsize=1)
 def engine_info() -> EngineInfo:
     """The engine's version, resources, kernel, OS and proxy settings: one `docker info`, cached (errors are not)."""
-    info = _call("asking the Docker engine for its info", client().system.info)
+    info = _call("asking the Docker engine for its info", client().system.info, idempotent=True)
     ctx = "default"
     try:
         ctx = next((c.name for c in client().context.list() if c.current), "default")
@@ -138,7 +166,7 @@ def _inspect(kind: str, list_args: Sequence[str]) -> list[dict[str, Any]]:
     from python_on_whales.exceptions import DockerException
 
     cmd = list(client().client_config.docker_cmd)
-    ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args]).split()
+    ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args], idempotent=True).split()
     if not ids:
         return []
     log.debug("inspecting %s %ss", len(ids), kind)
@@ -247,7 +275,7 @@ def images(*, managed: bool = True) -> list[ImageInfo]:
 
 
 def image_exists(ref: str) -> bool:
-    return bool(_call(f"looking up image {ref}", client().image.exists, ref))
+    return bool(_call(f"looking up image {ref}", client().image.exists, ref, idempotent=True))
 
 
 def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Mapping[str, str],
@@ -255,7 +283,7 @@ def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Map
     """Build `context` into `tag`, yielding the build's log lines. Never pulls unless `pull`."""
     from python_on_whales.exceptions import DockerException
 
-    log.debug("build %s from %s args=%s", tag, context, dict(build_args))
+    log.debug("build %s from %s args=%s", tag, context, redact.redact(str(dict(build_args))))
     try:
         stream = client().buildx.build(
             context, tags=[tag], build_args=dict(build_args), labels=dict(labels),
@@ -309,10 +337,13 @@ def compose_restart(compose_file: Path, project: str, services: Sequence[str] | 
     _call(f"restarting {', '.join(services or ['all services'])}", c.compose.restart, services=list(services) if services else None, timeout=20)
 
 
-def exec_in(container: str, command: Sequence[str], *, user: str | None = None, envs: Mapping[str, str] | None = None) -> str:
-    """Run a command in a running container and return its output (error if it fails)."""
+def exec_in(container: str, command: Sequence[str], *, user: str | None = None, envs: Mapping[str, str] | None = None,
+            idempotent: bool = False) -> str:
+    """Run a command in a running container and return its output (error if it fails).
+
+    `idempotent`: the command only reads (a probe), so a transient engine error is retried."""
     return str(_call(f"running {' '.join(command[:3])} in {container}", client().container.execute, container, list(command),
-                     user=user, envs=dict(envs or {})) or "")
+                     user=user, envs=dict(envs or {}), idempotent=idempotent) or "")
 
 
 def _attached(argvs: Sequence[Sequence[str]]) -> int:
@@ -335,7 +366,7 @@ def exec_interactive(container: str, command: Sequence[str], *, tty: bool, envs:
 
 
 def logs(container: str, *, tail: int | None = None) -> str:
-    return str(_call(f"reading the logs of {container}", client().container.logs, container, tail=tail, timestamps=False) or "")
+    return str(_call(f"reading the logs of {container}", client().container.logs, container, tail=tail, timestamps=False, idempotent=True) or "")
 
 
 def follow_logs(containers_: Sequence[str]) -> int:
@@ -346,7 +377,7 @@ def follow_logs(containers_: Sequence[str]) -> int:
 def inspect_json(container: str) -> str:
     import json
 
-    c = _call(f"inspecting {container}", client().container.inspect, container)
+    c = _call(f"inspecting {container}", client().container.inspect, container, idempotent=True)
     return json.dumps(c.model_dump(mode="json") if hasattr(c, "model_dump") else str(c), indent=1, default=str)
 
 

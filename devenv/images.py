@@ -15,12 +15,13 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from devenv import docker, labels, owner
+from devenv import docker, fsutil, labels, owner, redact
 from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
 from devenv.paths import paths, resource_dir
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from devenv.profile import Profile
 
 log = logging.getLogger("devenv.images")
+redact.install(log)
 REPO = "devenv"
 SHARED_LIB = "lib"  # images/lib/: sourced by every entrypoint; installed by the images whose Spec says shared_lib
 
@@ -174,9 +176,10 @@ def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
     from devenv import artifacts
 
     spec = SPECS[p.name]
-    ctx = paths().state / "build" / f"{p.name}-{p.digest[:12]}"
-    if ctx.exists():
-        safe_rmtree(ctx, paths().state / "build")
+    # one directory per process: a parallel build of the same image never deletes this one's context
+    root = paths().state / "build"
+    root.mkdir(parents=True, exist_ok=True)
+    ctx = Path(tempfile.mkdtemp(prefix=f"{p.name}-{p.digest[:12]}-", dir=root)) / "context"
     shutil.copytree(templates() / p.name, ctx, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
     if spec.shared_lib:
         shutil.copytree(templates() / SHARED_LIB, ctx / SHARED_LIB, ignore=shutil.ignore_patterns("NOTES.md", "__pycache__"))
@@ -240,7 +243,7 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
                 e.message = f"building the {p.name} image ({p.tag}) failed"
                 e.hint = f"the full build log is in {paths().debug_log}; build context kept in {ctx}"
                 raise
-        safe_rmtree(ctx, paths().state / "build")
+        safe_rmtree(ctx.parent, paths().state / "build")
         ui.info(f"built {p.tag} in {time.monotonic() - started:.0f} s")
         results.append((p, "built"))
     _remember(profile, plans)
@@ -266,31 +269,34 @@ class _Null:
         return None
 
 
-def _remember(profile: "Profile", plans: list[Plan]) -> None:
-    """Which profile uses which tags (for `devenv images` and prune)."""
-    import json
+def _images_file() -> Path:
+    return paths().state / "images.json"
 
-    f = paths().state / "images.json"
-    try:
-        data = json.loads(f.read_text()) if f.exists() else {}
-    except (OSError, ValueError):
-        data = {}
-    data[profile.name] = sorted(p.tag for p in plans)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps(data, indent=1))
+
+def _read_used() -> dict[str, dict[str, str]]:
+    """images.json: profile -> image name -> the tag it last built or used (an older list-per-profile file is read too)."""
+    data = fsutil.read_json(_images_file(), default={}, fix=f"remove {_images_file()}; `devenv build` writes it again")
+    out: dict[str, dict[str, str]] = {}
+    for prof, tags in (data.items() if isinstance(data, dict) else ()):
+        if isinstance(tags, dict):
+            out[prof] = {str(k): str(v) for k, v in tags.items()}
+        elif isinstance(tags, list):  # the old format: a list of tags
+            out[prof] = {str(t).split("/")[-1].split(":")[0]: str(t) for t in tags}
+    return out
+
+
+def _remember(profile: "Profile", plans: list[Plan]) -> None:
+    """Which profile uses which tags (for `devenv images` and prune): merged per image, so building some images
+    (`build --service`, `lock` builds only tools) keeps the profile's other images."""
+    data = _read_used()
+    data.setdefault(profile.name, {}).update({p.name: p.tag for p in plans})
+    fsutil.write_json(_images_file(), data)
 
 
 def used_by() -> dict[str, list[str]]:
     """tag -> profiles that last built or used it."""
-    import json
-
-    f = paths().state / "images.json"
-    try:
-        data = json.loads(f.read_text()) if f.exists() else {}
-    except (OSError, ValueError):
-        return {}
     out: dict[str, list[str]] = {}
-    for prof, tags in data.items():
-        for t in tags:
+    for prof, tags in _read_used().items():
+        for t in tags.values():
             out.setdefault(t, []).append(prof)
     return out

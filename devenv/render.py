@@ -11,7 +11,6 @@ paths stored in the metastore work on both sides without editing /etc/hosts.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from xml.sax.saxutils import escape
 
@@ -257,11 +256,3 @@ def spark_conf(props: Mapping[str, Any]) -> str:
     for k, v in props.items():
         out.append(f"{k} {('true' if v else 'false') if isinstance(v, bool) else v}")
     return "\n".join(out) + "\n"
-
-
-def write_tree(root: Path, files: Mapping[str, str]) -> None:
-    """Write files under root (relative path -> text) with LF endings."""
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8", newline="\n")

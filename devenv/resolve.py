@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from xml.sax.saxutils import escape
 
-from devenv import artifacts, docker, images
+from devenv import artifacts, docker, fsutil, images, redact
 from devenv.errors import DevenvError
 from devenv.lock import Artifact, Lock, inputs_digest, sha256_file
 from devenv.paths import paths
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from devenv.profile import Profile
 
 log = logging.getLogger("devenv.resolve")
+redact.install(log)
 
 MAVEN_IMAGES = ("hadoop", "hive")
 PYPI_IMAGES = {"spark": "pyspark"}
@@ -109,9 +110,11 @@ def _user() -> str | None:
 def run_maven(tools_tag: str, image: str, props: Mapping[str, str], settings: str, ui: "Ui") -> str:
     m2 = artifacts.maven_dir()
     m2.mkdir(parents=True, exist_ok=True)
+    # settings.xml may hold the proxy password: a private (0700) directory, removed after use. Maven runs as this
+    # user (`_user()`), so it can read the file and write its output there.
     with tempfile.TemporaryDirectory(prefix="devenv-lock-") as out:
-        Path(out, "settings.xml").write_text(settings, encoding="utf-8")
-        os.chmod(out, 0o777)
+        fsutil.private_dir(Path(out))
+        fsutil.atomic_write(Path(out, "settings.xml"), settings, mode=0o600)
         cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-s", "/out/settings.xml", "-f", f"/src/{image}/pom.xml", "-Dmaven.repo.local=/m2",
                *(f"-D{k}={v}" for k, v in props.items()),
                "dependency:list", f"-DoutputFile=/out/{image}.txt", "-DoutputAbsoluteArtifactFilename=true", "-DappendOutput=false"]
@@ -139,8 +142,7 @@ def maven_default_url(tools_tag: str) -> str:
     from devenv.sources import maven_repository
 
     url = maven_repository({}, {}, super_pom=pom)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps({"maven_default": url}))
+    fsutil.atomic_write(f, json.dumps({"maven_default": url}))
     return url
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from devenv.console import Ui
 
 HELP = "show or follow service logs; --export DIR gathers everything for a bug report or CI artifact"
@@ -22,7 +24,6 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
-    import shutil
     from pathlib import Path
 
     from devenv import cluster, docker
@@ -40,16 +41,8 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         raise DevenvError(f"cluster {c.name!r} has no service {args.service!r}", hint=f"services: {', '.join(sorted(conts))}")
     chosen = [conts[args.service]] if args.service else sorted(conts.values(), key=lambda ci: ci.service)
     if args.export:
-        out = Path(args.export)
-        out.mkdir(parents=True, exist_ok=True)
-        for ci in chosen:
-            (out / f"{ci.service}.log").write_text(docker.logs(ci.name), encoding="utf-8")
-            (out / f"{ci.service}.inspect.json").write_text(docker.inspect_json(ci.name), encoding="utf-8")
-        if c.dir.exists():
-            shutil.copytree(c.dir / "conf", out / "conf", dirs_exist_ok=True)
-            shutil.copy2(c.compose_file, out / "compose.json")
-            (out / "status.json").write_text(json.dumps(cluster.status(c), indent=1), encoding="utf-8")
-        ui.print(f"exported {len(chosen)} services' logs, inspect output and config to {out}")
+        _export(c, chosen, Path(args.export))
+        ui.print(f"exported {len(chosen)} services' logs, inspect output and config to {args.export} (passwords redacted)")
         return 0
     if args.follow:
         return docker.follow_logs([ci.name for ci in chosen])
@@ -58,3 +51,32 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         for line in text.splitlines():
             ui.out.print(f"{ci.service} | {line}" if len(chosen) > 1 else line, markup=False, highlight=False)
     return 0
+
+
+def _export(c: Any, chosen: list[Any], out: "Path") -> None:
+    """Every file of the bundle (meant to be uploaded as a CI artifact) with passwords, tokens and URL credentials redacted."""
+    from devenv import cluster, docker
+    from devenv.errors import DevenvError
+    from devenv.redact import redact
+
+    out.mkdir(parents=True, exist_ok=True)
+
+    def put(rel: str, text: str) -> None:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(redact(text), encoding="utf-8")
+
+    for ci in chosen:
+        put(f"{ci.service}.log", docker.logs(ci.name))
+        put(f"{ci.service}.inspect.json", docker.inspect_json(ci.name))
+    if c.dir.exists():
+        conf = c.dir / "conf"
+        for f in sorted(conf.rglob("*")) if conf.is_dir() else []:
+            if f.is_file():
+                put(f"conf/{f.relative_to(conf).as_posix()}", f.read_text(encoding="utf-8", errors="replace"))
+        if c.compose_file.exists():
+            put("compose.json", c.compose_file.read_text(encoding="utf-8"))
+        try:
+            status: Any = cluster.status(c)
+        except DevenvError as e:  # a broken cluster is what an export is for: keep what is there, say why no status
+            status = {"error": e.message}
+        put("status.json", json.dumps(status, indent=1))

@@ -25,6 +25,9 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
     c = cluster.Cluster(resolve_name(args))
     if not c.compose_file.exists():
         raise DevenvError(f"no cluster named {c.name!r}", hint="start it with devenv up")
-    docker.compose_restart(c.compose_file, c.project, args.service or None)
+    from devenv.cluster_lock import changing
+
+    with changing(c.name):
+        docker.compose_restart(c.compose_file, c.project, args.service or None)
     ui.print(f"restarted {', '.join(args.service) or 'all services'} of {c.name}; check with: devenv status")
     return 0

@@ -144,11 +144,9 @@ def load_record(cluster: str) -> dict[str, Any]:
 
 
 def _save_record(cluster: str, rec: dict[str, Any]) -> None:
-    p = record_path(cluster)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name("seed.json.tmp")
-    tmp.write_text(json.dumps(rec, indent=1), encoding="utf-8")
-    tmp.replace(p)
+    from devenv import fsutil
+
+    fsutil.atomic_write(record_path(cluster), json.dumps(rec, indent=1))
 
 
 

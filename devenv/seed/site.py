@@ -44,16 +44,18 @@ class Site:
                               hint=f"services: {', '.join(sorted(self.containers))}")
         return self.containers[service]
 
-    def run(self, command: str, *, service: str | None = None) -> tuple[str, str]:
-        """Run a bash command in `service` (default: the edge node); (its stdout and stderr, its exit code as text)."""
+    def run(self, command: str, *, service: str | None = None, idempotent: bool = False) -> tuple[str, str]:
+        """Run a bash command in `service` (default: the edge node); (its stdout and stderr, its exit code as text).
+
+        `idempotent`: running it twice does no harm, so a transient engine error is retried."""
         wrapped = f"out=$( {command} 2>&1 ); rc=$?; printf '%s\\n__devenv_rc=%d\\n' \"$out\" $rc"
-        raw = docker.exec_in(self.container(service or self.edge), ["bash", "-c", wrapped])
+        raw = docker.exec_in(self.container(service or self.edge), ["bash", "-c", wrapped], idempotent=idempotent)
         body, _, rc = raw.rstrip().rpartition("__devenv_rc=")
         return body, rc
 
-    def sh(self, script: str, *, service: str | None = None, what: str, tail: int = 25) -> str:
+    def sh(self, script: str, *, service: str | None = None, what: str, tail: int = 25, idempotent: bool = False) -> str:
         """Run a bash script; its output (stdout and stderr) if it succeeds, else StepFailed with the tail."""
-        body, rc = self.run(f"{{ set -o pipefail; {script}\n}}", service=service)
+        body, rc = self.run(f"{{ set -o pipefail; {script}\n}}", service=service, idempotent=idempotent)
         if rc.strip() != "0":
             lines = [ln for ln in body.rstrip().splitlines() if ln.strip()]
             raise StepFailed(f"{what} failed (exit {rc.strip()})", details=lines[-tail:])

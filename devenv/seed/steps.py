@@ -80,14 +80,24 @@ class SeedResult:
     record: dict[str, Any]
 
 
-def seed(ctx: "Context", cluster: str, *, only: Sequence[str] = (), force: bool = False, tpch_scale: float | None = None,
-         fmt: str | None = None, on_event: Emit = lambda e, d: None) -> SeedResult:
-    """Run the steps whose inputs changed since they were last seeded (all with `force`), in order."""
+def seed(ctx: "Context", cluster: str, **options: Any) -> SeedResult:
+    """Run the steps whose inputs changed since they were last seeded (all with `force`), in order.
+
+    Holds the cluster's lock: one process at a time changes a cluster (see `devenv.cluster_lock`).
+    """
+    from devenv.cluster_lock import changing
+
+    with changing(cluster):
+        return _seed(ctx, cluster, **options)
+
+
+def _seed(ctx: "Context", cluster: str, *, only: Sequence[str] = (), force: bool = False, tpch_scale: float | None = None,
+          fmt: str | None = None, on_event: Emit = lambda e, d: None) -> SeedResult:
     started = time.monotonic()
     steps = plan(ctx.profile, tpch_scale=tpch_scale, fmt=fmt, only=only)
     site = _site(cluster)
     rec = load_record(cluster)
-    marker = site.sh(f"hdfs dfs -cat {MARKER} 2>/dev/null || true", what="reading the seed marker in HDFS").strip()
+    marker = site.sh(f"hdfs dfs -cat {MARKER} 2>/dev/null || true", what="reading the seed marker in HDFS", idempotent=True).strip()
     if rec.get("steps") and rec.get("hdfs_id") != marker:
         on_event("forgotten", {"reason": "HDFS does not hold the data of the last seed (formatted anew); seeding everything"})
         rec = {}
@@ -117,7 +127,7 @@ def seed(ctx: "Context", cluster: str, *, only: Sequence[str] = (), force: bool 
                 if marker != rec["hdfs_id"]:
                     site.sh(f"hdfs dfs -mkdir -p /seed && echo {rec['hdfs_id']} | hdfs dfs -put -f - {MARKER}", what="writing the seed marker")
                     marker = rec["hdfs_id"]
-                site.sh(f"mkdir -p {site.scratch}", what="creating a scratch directory")
+                site.sh(f"mkdir -p {site.scratch}", what="creating a scratch directory", idempotent=True)
                 info = _run_step(site, s, ctx, lambda text, s=s: on_event("phase", {"step": s.label, "name": s.name, "phase": text}))
             except DevenvError as e:
                 raise DevenvError(f"{s.label}: {e.message}", details=e.details,

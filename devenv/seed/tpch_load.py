@@ -61,7 +61,7 @@ def load(site: "Site", ctx: "Context", scale: float, fmt: str, phase: Callable[[
     if wrong:
         raise DevenvError("TPC-H row counts differ from the generator's", details=wrong,
                           hint="the data is in place but does not read back whole; run with --force to load it again")
-    old = site.sh(stale, what="listing older TPC-H data").split()
+    old = site.sh(stale, what="listing older TPC-H data", idempotent=True).split()
     if old:  # other scales or formats: no table points at them any more
         site.sh("hdfs dfs -rm -r -f -skipTrash " + " ".join(shlex.quote(p) for p in old) + " >/dev/null", what="removing older TPC-H data")
     return {"location": loc, "scale": scale, "format": fmt, "rows": counts, "total_rows": rows}

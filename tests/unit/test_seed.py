@@ -72,7 +72,7 @@ class FakeCluster:
         return [docker.ContainerInfo(f"id-{s}", f"devenv-{cluster}-{s}-1", s, cluster, "s", "running", 0, "img", "", ())
                 for s in ("namenode", "datanode-1", "metastore", "hiveserver2", "spark-history", "nodemanager-1")]
 
-    def exec_in(self, container, command, *, user=None, envs=None):
+    def exec_in(self, container, command, *, user=None, envs=None, idempotent=False):
         if command[0] == "rm":
             return ""
         script = command[-1]

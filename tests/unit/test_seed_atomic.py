@@ -72,7 +72,7 @@ class LocalContainers:
         return [docker.ContainerInfo(f"id-{s}", f"devenv-{cluster}-{s}-1", s, cluster, "s", "running", 0, "img", "", ())
                 for s in ("namenode", "datanode-1", "metastore", "hiveserver2", "spark-history")]
 
-    def exec_in(self, container, command, *, user=None, envs=None):
+    def exec_in(self, container, command, *, user=None, envs=None, idempotent=False):
         env = {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "HDFS_ROOT": str(self.hdfs), "HDFS_FAIL": self.fail}
         p = subprocess.run(list(command), capture_output=True, text=True, env=env)
         return p.stdout + p.stderr

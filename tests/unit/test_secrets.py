@@ -1,0 +1,85 @@
+"""Secrets never in logs, files others can read, or exported bundles (issue 10, item 10)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+from devenv import docker
+
+
+PROXY = "http://alice:s3cr3t@proxy.example:3128"
+
+
+class _FakeBuildx:
+    def build(self, *a, **k):
+        yield f"#1 [internal] using proxy {PROXY}\n"
+
+
+def test_proxy_credentials_never_reach_the_debug_log(isolated: Path, monkeypatch) -> None:
+    from devenv.cli import _setup_logging
+
+    logfile = isolated / "logs" / "devenv.log"
+    _setup_logging(logfile)
+    monkeypatch.setattr(docker, "_client", SimpleNamespace(buildx=_FakeBuildx()))
+    lines = list(docker.build(isolated, "devenv/jvm:x", build_args={"HTTPS_PROXY": PROXY, "JAVA_VERSION": "17"}, labels={}))
+    assert lines  # the build's own output is still shown to the user
+    text = logfile.read_text()
+    assert "proxy.example:3128" in text and "JAVA_VERSION" in text
+    assert "s3cr3t" not in text and "alice" not in text
+
+
+def test_maven_settings_with_the_proxy_password_live_in_a_private_directory_removed_after(monkeypatch) -> None:
+    from devenv import resolve
+    from devenv.console import Ui
+
+    seen: dict[str, object] = {}
+
+    def fake_run(image, command, *, volumes=(), **k):
+        out = Path(next(v[0] for v in volumes if v[1] == "/out"))
+        seen["dir"], seen["dir_mode"] = out, out.stat().st_mode & 0o777
+        seen["file_mode"] = (out / "settings.xml").stat().st_mode & 0o777
+        seen["settings"] = (out / "settings.xml").read_text()
+        (out / "hadoop.txt").write_text("listed\n")
+        return ""
+
+    monkeypatch.setattr(docker, "run", fake_run)
+    settings = resolve.maven_settings({"HTTPS_PROXY": PROXY}, None)
+    assert resolve.run_maven("devenv/tools:x", "hadoop", {}, settings, Ui(no_color=True)) == "listed\n"
+    assert "<password>s3cr3t</password>" in str(seen["settings"])
+    if os.name != "nt":
+        assert (seen["dir_mode"], seen["file_mode"]) == (0o700, 0o600)
+    assert not Path(str(seen["dir"])).exists()
+
+
+def test_redact_hides_passwords_tokens_and_url_credentials() -> None:
+    from devenv import render
+    from devenv.redact import redact
+
+    site = render.site_xml({"javax.jdo.option.ConnectionPassword": "pw-123", "hive.metastore.uris": "thrift://metastore:9083"})
+    spark = "spark.ssl.keyStorePassword  ks-pw\nspark.master yarn\n"
+    inspect = json.dumps({"Env": [f"HTTPS_PROXY={PROXY}", "GITHUB_TOKEN=ghp_abc"], "api_token": "t-9"}, indent=1)
+    out = redact("\n".join([site, spark, inspect]))
+    for secret in ("pw-123", "ks-pw", "s3cr3t", "alice", "ghp_abc", "t-9"):
+        assert secret not in out
+    assert "thrift://metastore:9083" in out and "spark.master yarn" in out and "proxy.example:3128" in out
+    assert json.loads(redact(inspect))["api_token"] == "***"
+
+
+def test_logs_export_redacts_every_file(cli, monkeypatch, tmp_path: Path) -> None:
+    box = docker.ContainerInfo("id1", "devenv-demo-metastore", "metastore", "demo", "default", "running", 0, "img", "", ())
+    monkeypatch.setattr(docker, "containers", lambda *a, **k: [box])
+    monkeypatch.setattr(docker, "logs", lambda name, tail=None: f"connecting through {PROXY}\npassword=hunter2\n")
+    monkeypatch.setattr(docker, "inspect_json", lambda name: json.dumps({"Env": ["DB_PASSWORD=hunter2"]}))
+    from devenv.paths import paths
+
+    started = paths().state / "clusters" / "demo"  # a cluster this home has started (export refuses one it has not)
+    started.mkdir(parents=True)
+    (started / "compose.json").write_text("{}")
+    r = cli("logs", "--name", "demo", "--export", str(tmp_path / "bundle"))
+    assert r.code == 0, r.err
+    text = "".join(p.read_text() for p in (tmp_path / "bundle").rglob("*") if p.is_file())
+    assert (tmp_path / "bundle" / "metastore.log").is_file() and "proxy.example" in text
+    assert "hunter2" not in text and "s3cr3t" not in text
