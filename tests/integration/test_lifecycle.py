@@ -317,23 +317,38 @@ def test_down_and_up_keep_hdfs_data_and_the_metastore(cluster) -> None:
     assert "Initialization script completed" not in ms_log and "already exists" not in ms_log
 
 
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def test_a_second_cluster_runs_beside_with_auto_ports(cluster) -> None:
+    """Two datanodes, two NodeManagers, moved ports, a held port, on IPv6 loopback (bind = "::1") where the host has it."""
     wide = "ci-wide"
+    v6 = _ipv6_loopback()
+    assert v6 or os.environ.get("CI", "").lower() != "true", "CI machines have IPv6 loopback: the ::1 path must run there"
+    profile, bind, family = ("tests/profiles/wide-v6.toml", "::1", socket.AF_INET6) if v6 else ("tests/profiles/wide.toml", "127.0.0.1", socket.AF_INET)
     devenv("down", "--name", wide, "--volumes", "--yes", check=False)
     # hold one of its ports: a fixed-port start must name it, --ports auto must move it
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 21001))
+    holder = socket.socket(family)
+    holder.bind((bind, 21001))
     holder.listen(1)
     try:
-        r = devenv("up", "--profile", "tests/profiles/wide.toml", "--name", wide, check=False)
+        r = devenv("up", "--profile", profile, "--name", wide, check=False)
         assert r.code == 1
-        assert "port 127.0.0.1:21001 (namenode http) is in use" in r.err
-        events = devenv("--json", "up", "--profile", "tests/profiles/wide.toml", "--name", wide, "--ports", "auto").events()
+        shown = f"[{bind}]" if v6 else bind
+        assert f"port {shown}:21001 (namenode http) is in use" in r.err
+        events = devenv("--json", "up", "--profile", profile, "--name", wide, "--ports", "auto").events()
     finally:
         holder.close()
     try:
         nn_http = next(e["url"] for e in events[-1]["endpoints"] if e["service"] == "namenode" and e["url"].startswith("http"))
         assert not nn_http.endswith(":21001")
+        assert nn_http.startswith("http://[::1]:" if v6 else "http://localhost:"), nn_http
         st = devenv("--json", "status", "--name", wide).json()
         assert st["ready"] and {s["service"] for s in st["services"]} >= {"datanode-1", "datanode-2", "nodemanager-1", "nodemanager-2"}
         assert devenv("--json", "status", "--name", NAME).json()["ready"] is True  # the first one still runs
