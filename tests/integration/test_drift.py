@@ -1,6 +1,6 @@
 """Issue 11: doctor sees drift that is caused for real under a running cluster, and names found vs required.
 
-One cluster (ci-drift, the seeded test profile's stack on ports from 24000, not seeded) for the module:
+One cluster (ci-drift: default's stack on ports from 24500, so it runs beside the other test clusters) for the module:
 each test breaks one thing with the engine's own CLI, asks `devenv --json doctor --check ID`, then puts
 it back and waits until the check is ok again, so the tests do not depend on each other. The cluster is
 deleted at the end.
@@ -16,12 +16,19 @@ from typing import Any
 
 import pytest
 
-from integration.conftest import REPO, devenv, integration_home
+from integration.conftest import devenv, integration_home
 
 pytestmark = pytest.mark.docker
 
 NAME = "ci-drift"
-PROFILE = REPO / "tests" / "profiles" / "seeded" / "seeded.toml"
+PROFILE_TEXT = '''schema = 1
+name = "drift"
+description = "default's stack for the drift tests"
+extends = "default"
+
+[network]
+port_base = 24500
+'''
 SETTLE = 180.0  # the most a daemon takes to restart or the ResourceManager to see a NodeManager go or come
 
 
@@ -35,7 +42,7 @@ def container(service: str) -> str:
 
 
 def doctor(check: str) -> dict[str, Any]:
-    r = devenv("--json", "doctor", "--profile", str(PROFILE), "--check", check, check=False)
+    r = devenv("--json", "doctor", "--profile", str(PROFILE[0]), "--check", check, check=False)
     doc = json.loads(r.out)
     (found,) = [c for c in doc["checks"] if c["id"] == check]
     assert r.code == (1 if doc["summary"]["fail"] else 0), r
@@ -52,11 +59,17 @@ def wait_for(check: str, state: str) -> dict[str, Any]:
         time.sleep(5)
 
 
+PROFILE: list[Path] = []  # the module's profile file, written by the fixture
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    prof = tmp_path_factory.mktemp("drift") / "drift.toml"
+    prof.write_text(PROFILE_TEXT)
+    PROFILE[:] = [prof]
     devenv("down", "--name", NAME, "--volumes", "--yes", check=False)
     try:
-        devenv("up", "--profile", str(PROFILE), "--name", NAME)
+        devenv("up", "--profile", str(prof), "--name", NAME)
         for check in ("cluster.config", "cluster.yarn", "cluster.images"):
             assert wait_for(check, "ok")["state"] == "ok"
         yield NAME
@@ -98,23 +111,36 @@ def test_a_stopped_nodemanager_fails_cluster_yarn(cluster) -> None:
     assert wait_for("cluster.yarn", "ok")["state"] == "ok"
 
 
-def test_an_image_tag_moved_under_a_running_container_is_reported_as_drift(cluster) -> None:
-    """The metastore database's tag is pointed at another image for one doctor run, then put back.
+def _compose_up_db(compose_file: Path) -> None:
+    docker_cli("compose", "-p", f"devenv-{NAME}", "-f", str(compose_file), "up", "-d", "--no-deps", "metastore-db")
 
-    Image drift is a `warn` (documented in cluster.images: the cluster still runs; `devenv up` recreates).
-    The tag is restored in `finally` to the very image ID it had.
+
+def test_an_image_tag_moved_under_a_running_container_is_reported_as_drift(cluster) -> None:
+    """The metastore database is recreated from a tag of its own (the same image), and that tag is then
+    pointed at another image: the container no longer runs its tag's current build. Image drift is a `warn`
+    (cluster.images: the cluster still runs; `devenv up` recreates). No tag another cluster uses is touched.
     """
-    ref = docker_cli("inspect", "--format", "{{.Config.Image}}", container("metastore-db"))
+    state = integration_home() / "state" / "clusters" / NAME
+    compose = json.loads((state / "compose.json").read_text())
+    ref = compose["services"]["metastore-db"]["image"]
     original = docker_cli("image", "inspect", "--format", "{{.Id}}", ref)
+    private = f"{NAME}/postgres:drift"
     other = next(i for i in docker_cli("images", "--quiet", "--no-trunc", "devenv/jvm").split() if i != original)
+    moved = state / "compose-drift.json"
+    compose["services"]["metastore-db"]["image"] = private
+    moved.write_text(json.dumps(compose))
     try:
-        docker_cli("tag", other, ref)
+        docker_cli("tag", ref, private)
+        _compose_up_db(moved)
+        assert doctor("cluster.images")["state"] == "ok"  # the same image under another name is no drift
+        docker_cli("tag", other, private)
         c = doctor("cluster.images")
     finally:
-        docker_cli("tag", original, ref)
-    assert docker_cli("image", "inspect", "--format", "{{.Id}}", ref) == original
+        _compose_up_db(state / "compose.json")  # back on the profile's tag
+        docker_cli("rmi", private)
+        moved.unlink()
     assert c["state"] == "warn", c
-    assert f"metastore-db runs an older build of {ref} (rebuilt since it started)" in c["message"], c
+    assert f"metastore-db runs an older build of {private} (rebuilt since it started)" in c["message"], c
     n = int(c["found"].split(" of ")[1].split()[0])
     assert c["found"] == f"{n - 1} of {n} current" and c["required"] == "every container on its image's current build", c
     assert doctor("cluster.images")["state"] == "ok"
