@@ -41,38 +41,35 @@ def container(service: str) -> str:
     return f"devenv-{NAME}-{service}-1"
 
 
-def doctor(check: str) -> dict[str, Any]:
-    r = devenv("--json", "doctor", "--profile", str(PROFILE[0]), "--check", check, check=False)
+def doctor(profile: Path, check: str) -> dict[str, Any]:
+    r = devenv("--json", "doctor", "--profile", str(profile), "--check", check, check=False)
     doc = json.loads(r.out)
     (found,) = [c for c in doc["checks"] if c["id"] == check]
     assert r.code == (1 if doc["summary"]["fail"] else 0), r
     return found
 
 
-def wait_for(check: str, state: str) -> dict[str, Any]:
+def wait_for(profile: Path, check: str, state: str) -> dict[str, Any]:
     """Ask doctor until `check` is in `state` (a wait for the daemons, not a timing assertion)."""
     deadline = time.monotonic() + SETTLE
     while True:
-        c = doctor(check)
+        c = doctor(profile, check)
         if c["state"] == state or time.monotonic() > deadline:
             return c
         time.sleep(5)
 
 
-PROFILE: list[Path] = []  # the module's profile file, written by the fixture
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """The profile file of the running ci-drift cluster."""
     prof = tmp_path_factory.mktemp("drift") / "drift.toml"
     prof.write_text(PROFILE_TEXT)
-    PROFILE[:] = [prof]
     devenv("down", "--name", NAME, "--volumes", "--yes", check=False)
     try:
         devenv("up", "--profile", str(prof), "--name", NAME)
         for check in ("cluster.config", "cluster.yarn", "cluster.images"):
-            assert wait_for(check, "ok")["state"] == "ok"
-        yield NAME
+            assert wait_for(prof, check, "ok")["state"] == "ok"
+        yield prof
     finally:
         devenv("down", "--name", NAME, "--volumes", "--yes", check=False)
 
@@ -88,27 +85,27 @@ def test_a_config_file_changed_under_the_resourcemanager_fails_cluster_config(cl
     try:
         site.write_text(changed)
         docker_cli("restart", container("resourcemanager"))  # the daemon reads its conf/ again
-        c = wait_for("cluster.config", "fail")
+        c = wait_for(cluster, "cluster.config", "fail")
         assert c["state"] == "fail", c
         assert "resourcemanager: yarn.scheduler.maximum-allocation-mb is 1536, [config.yarn-site] sets 2048" in c["message"], c
         assert c["found"].startswith("1 of ") and c["found"].endswith(" differ") and c["required"] == "every [config.*] override in effect", c
     finally:
         site.write_text(text)
         docker_cli("restart", container("resourcemanager"))
-    assert wait_for("cluster.config", "ok")["state"] == "ok"
-    assert wait_for("cluster.yarn", "ok")["state"] == "ok"
+    assert wait_for(cluster, "cluster.config", "ok")["state"] == "ok"
+    assert wait_for(cluster, "cluster.yarn", "ok")["state"] == "ok"
 
 
 def test_a_stopped_nodemanager_fails_cluster_yarn(cluster) -> None:
     try:
         docker_cli("stop", container("nodemanager-1"))
-        c = wait_for("cluster.yarn", "fail")
+        c = wait_for(cluster, "cluster.yarn", "fail")
         assert c["state"] == "fail", c
         assert c["message"].startswith("0 of 1 NodeManagers are active"), c
         assert c["found"].startswith("0 active") and c["required"] == "1 active NodeManagers", c
     finally:
         docker_cli("start", container("nodemanager-1"))
-    assert wait_for("cluster.yarn", "ok")["state"] == "ok"
+    assert wait_for(cluster, "cluster.yarn", "ok")["state"] == "ok"
 
 
 def _compose_up_db(compose_file: Path) -> None:
@@ -132,9 +129,9 @@ def test_an_image_tag_moved_under_a_running_container_is_reported_as_drift(clust
     try:
         docker_cli("tag", ref, private)
         _compose_up_db(moved)
-        assert doctor("cluster.images")["state"] == "ok"  # the same image under another name is no drift
+        assert doctor(cluster, "cluster.images")["state"] == "ok"  # the same image under another name is no drift
         docker_cli("tag", other, private)
-        c = doctor("cluster.images")
+        c = doctor(cluster, "cluster.images")
     finally:
         _compose_up_db(state / "compose.json")  # back on the profile's tag
         docker_cli("rmi", private)
@@ -143,4 +140,4 @@ def test_an_image_tag_moved_under_a_running_container_is_reported_as_drift(clust
     assert f"metastore-db runs an older build of {private} (rebuilt since it started)" in c["message"], c
     n = int(c["found"].split(" of ")[1].split()[0])
     assert c["found"] == f"{n - 1} of {n} current" and c["required"] == "every container on its image's current build", c
-    assert doctor("cluster.images")["state"] == "ok"
+    assert doctor(cluster, "cluster.images")["state"] == "ok"
