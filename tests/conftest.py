@@ -79,3 +79,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}: .ci/run must start the engine")
     pytest.skip(reason)
+
+
+class EngineReached(AssertionError):
+    """A unit test called into the Docker engine without faking the devenv.docker function it uses."""
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_never_reach_the_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests may fake devenv/docker.py's functions; what they do not fake fails here instead of
+    starting real containers on whatever engine the machine has (a unit test once started a whole
+    cluster bound to 0.0.0.0 that way)."""
+    if "unit" not in Path(str(request.node.path)).parts:
+        return
+    from devenv import docker
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise EngineReached("a unit test reached the Docker engine: fake the devenv.docker function it calls")
+
+    def fake_client_or_refuse() -> object:
+        if docker._client is not None:  # a fake client the test put in (a fake CLI, a fake buildx)
+            return docker._client
+        refuse()
+
+    monkeypatch.setattr(docker, "_client", None)  # never a real client cached by an earlier test
+    monkeypatch.setattr(docker, "client", fake_client_or_refuse)
+    monkeypatch.setattr(docker, "_project", refuse)

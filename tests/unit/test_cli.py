@@ -148,3 +148,12 @@ def test_shell_opens_a_login_shell_with_the_banner_only_on_a_terminal(cli, monke
     r = cli("shell", "--name", "c1")
     assert r.code == 0, r.err
     assert calls == [("devenv-c1-spark-history-1", ["bash", "-l"], tty, {"DEVENV_BANNER": "1"} if tty else None)]
+
+
+def test_a_unit_test_cannot_reach_the_engine() -> None:
+    """The guard in tests/conftest.py: an engine call nobody faked fails instead of touching a real engine."""
+    from conftest import EngineReached
+    from devenv import docker
+
+    with pytest.raises(EngineReached, match="fake the devenv.docker function"):
+        docker.containers("any")

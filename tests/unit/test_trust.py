@@ -269,7 +269,8 @@ def test_a_wide_bind_allowed_by_the_user_config_warns_on_up(tmp_path: Path, cli,
         raise DevenvError("fake engine: not reachable")
 
     monkeypatch.setattr(docker, "engine_info", no_engine)
-    monkeypatch.setattr(docker, "containers", lambda *a, **k: [])
+    for listing in ("containers", "volumes", "networks"):
+        monkeypatch.setattr(docker, listing, lambda *a, **k: [])
     r = cli("--profile", str(f), "up")
     assert "warning: ports bound to 0.0.0.0 (allowed by your user config)" in r.err
     assert "YARN ResourceManager REST API (submitting an application runs code" in r.err
