@@ -124,3 +124,25 @@ def test_every_built_image_carries_this_homes_owner_id(tmpl: Path, monkeypatch: 
     monkeypatch.setattr(docker, "build", lambda ctx, tag, *, labels, **kw: built.setdefault(tag, dict(labels)) and iter(()))
     images.build(profile.resolve("default"), lock_for(), ui=Ui(), names=["postgres"])
     assert [lab["devenv.owner"] for lab in built.values()] == [owner.home_id()]
+
+
+def test_a_tampered_cached_artifact_stops_the_build_before_docker_sees_it(tmpl: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build stages only verified files: a cached jar whose bytes differ from the lock (same size, no stamp) is refused."""
+    import hashlib
+
+    from devenv import artifacts
+
+    good = b"the jar the lock pins"
+    a = Artifact("hadoop", "maven", "g:h:jar:1", "g/h/1/h-1.jar", len(good), hashlib.sha256(good).hexdigest())
+    lock = Lock("default", "x", {}, (a, *lock_for().artifacts[1:]))
+    cached = artifacts.cached_path(a)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"X" * len(good))  # same size, other bytes
+    built: list[str] = []
+    monkeypatch.setattr(docker, "images", lambda **kw: [])
+    monkeypatch.setattr(docker, "build", lambda ctx, tag, **kw: built.append(tag) or iter(()))
+    with pytest.raises(artifacts.ChecksumError) as e:
+        images.build(profile.resolve("default"), lock, ui=Ui(), names=["hadoop"])
+    assert str(cached) in e.value.message and "does not match the lock and was removed" in e.value.message
+    assert not cached.exists()
+    assert [t.split(":")[0] for t in built] == ["devenv/jvm"]  # the hadoop image was never built from it
