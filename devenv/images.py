@@ -60,8 +60,19 @@ SPECS: dict[str, Spec] = {
 CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")
 
 
+TEMPLATES_ENV = "DEVENV_IMAGE_TEMPLATES"
+
+
 def templates() -> Path:
-    return resource_dir("images")
+    """devenv's image templates, or a copy a team keeps (DEVENV_IMAGE_TEMPLATES=DIR): tags follow their content."""
+    own = os.environ.get(TEMPLATES_ENV)
+    if not own:
+        return resource_dir("images")
+    root = Path(own).expanduser()
+    if not (root / "jvm" / "Dockerfile").is_file():
+        raise DevenvError(f"{TEMPLATES_ENV}={own} is not a directory of image templates (no jvm/Dockerfile in it)",
+                          hint=f"point it at a copy of devenv's images/ directory, or unset {TEMPLATES_ENV}")
+    return root
 
 
 def image_for(service: str) -> str:

@@ -18,8 +18,15 @@ def tmpl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the image templates that tests may change."""
     root = tmp_path / "images"
     shutil.copytree(REPO / "images", root, ignore=shutil.ignore_patterns("NOTES.md"))
-    monkeypatch.setattr(images, "templates", lambda: root)
+    monkeypatch.setenv(images.TEMPLATES_ENV, str(root))
     return root
+
+
+def test_image_templates_from_elsewhere_must_be_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(images.TEMPLATES_ENV, str(tmp_path))
+    with pytest.raises(Exception) as e:
+        images.templates()
+    assert f"DEVENV_IMAGE_TEMPLATES={tmp_path} is not a directory of image templates (no jvm/Dockerfile in it)" in str(e.value)
 
 
 def lock_for(sha: str = "a" * 64) -> Lock:
