@@ -280,16 +280,23 @@ def image_exists(ref: str) -> bool:
 
 def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Mapping[str, str],
           no_cache: bool = False, pull: bool = False) -> Iterator[str]:
-    """Build `context` into `tag`, yielding the build's log lines. Never pulls unless `pull`."""
+    """Build `context` into `tag`, yielding the build's log lines. Never pulls unless `pull`.
+
+    A build argument whose value carries credentials (a proxy `user:pass@`) goes as a bare
+    `--build-arg NAME`, which the Docker CLI fills from its own environment: the secret is in
+    no command line (`ps` shows every one) and no log.
+    """
+    from python_on_whales.components.buildx.cli_wrapper import stream_buildx_logs
     from python_on_whales.exceptions import DockerException
 
-    log.debug("build %s from %s args=%s", tag, context, redact.redact(str(dict(build_args))))
+    secret = {k: v for k, v in build_args.items() if redact.redact(v) != v}
+    args = [a for k, v in build_args.items() for a in ("--build-arg", k if k in secret else f"{k}={v}")]
+    cmd = [*client().client_config.docker_cmd, "buildx", "build", "--progress", "plain", "--load", "--tag", tag, *args,
+           *[a for k, v in labels.items() for a in ("--label", f"{k}={v}")],
+           *(["--no-cache"] if no_cache else []), *(["--pull"] if pull else []), str(context)]
+    log.debug("build %s: %s", tag, redact.redact(" ".join(cmd[1:])))
     try:
-        stream = client().buildx.build(
-            context, tags=[tag], build_args=dict(build_args), labels=dict(labels),
-            cache=not no_cache, pull=pull, load=True, progress="plain", stream_logs=True,
-        )
-        for line in stream:
+        for line in stream_buildx_logs(cmd, env=secret or None):
             log.debug("build %s: %s", tag, line.rstrip())
             yield line.rstrip("\n")
     except DockerException as e:

@@ -13,19 +13,35 @@ from devenv import docker
 PROXY = "http://alice:s3cr3t@proxy.example:3128"
 
 
-class _FakeBuildx:
-    def build(self, *a, **k):
-        yield f"#1 [internal] using proxy {PROXY}\n"
+def _fake_docker_cli(tmp: Path) -> tuple[Path, Path]:
+    """A `docker` program (a real process, as the engine's CLI is) that records its argv and the proxy it was given."""
+    record = tmp / "record.json"
+    script = tmp / "docker"
+    script.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, os, sys\n"
+        f"json.dump({{'argv': sys.argv[1:], 'proxy': os.environ.get('HTTPS_PROXY')}}, open({str(record)!r}, 'w'))\n"
+        "print('#1 [internal] using proxy ' + str(os.environ.get('HTTPS_PROXY')), flush=True)\n")
+    script.chmod(0o755)
+    return script, record
 
 
-def test_proxy_credentials_never_reach_the_debug_log(isolated: Path, monkeypatch) -> None:
+def test_proxy_credentials_are_in_no_command_line_and_no_debug_log(isolated: Path, tmp_path: Path, monkeypatch) -> None:
     from devenv.cli import _setup_logging
 
     logfile = isolated / "logs" / "devenv.log"
     _setup_logging(logfile)
-    monkeypatch.setattr(docker, "_client", SimpleNamespace(buildx=_FakeBuildx()))
-    lines = list(docker.build(isolated, "devenv/jvm:x", build_args={"HTTPS_PROXY": PROXY, "JAVA_VERSION": "17"}, labels={}))
-    assert lines  # the build's own output is still shown to the user
+    script, record = _fake_docker_cli(tmp_path)
+    monkeypatch.setattr(docker, "_client", SimpleNamespace(client_config=SimpleNamespace(docker_cmd=[str(script)])))
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    lines = list(docker.build(isolated, "devenv/jvm:x", build_args={"HTTPS_PROXY": PROXY, "JAVA_VERSION": "17"}, labels={"a": "b"}))
+    assert lines == [f"#1 [internal] using proxy {PROXY}"]  # the build's own output is still shown to the user
+    seen = json.loads(record.read_text())
+    argv = seen["argv"]
+    # the proxy by name only: the Docker CLI takes its value from its environment, where devenv put it
+    assert argv[argv.index("HTTPS_PROXY") - 1] == "--build-arg" and "JAVA_VERSION=17" in argv and "a=b" in argv
+    assert not any("s3cr3t" in a for a in argv) and seen["proxy"] == PROXY
+    assert argv[:2] == ["buildx", "build"] and argv[-1] == str(isolated)
     text = logfile.read_text()
     assert "proxy.example:3128" in text and "JAVA_VERSION" in text
     assert "s3cr3t" not in text and "alice" not in text
