@@ -44,7 +44,8 @@ def _kept(name: str, fresh: dict[str, str], existing: Mapping[str, Mapping[str, 
     re-create the volume, deleting its data. So an existing one is declared as it is.
     """
     have = (existing or {}).get(name)
-    return {k: v for k, v in have.items() if k.startswith("devenv.")} if have is not None else fresh
+    chosen = {k: v for k, v in have.items() if k.startswith("devenv.")} if have is not None else fresh
+    return dict(sorted(chosen.items()))  # the engine lists labels sorted: the same model either way, so up's fast path holds
 
 
 def _mb(prof: "Profile", svc: str) -> int:

@@ -275,3 +275,19 @@ def test_on_a_terminal_prune_all_owners_names_the_others_and_asks(engine, cli, m
     r = cli("prune", "--all-owners")
     assert r.code == 0, r.err
     assert sorted(engine) == sorted(MINE + OTHERS)
+
+
+def test_the_compose_model_is_the_same_before_and_after_its_volumes_exist(tmp_path: Path) -> None:
+    """`up` on a running cluster takes its fast path only if the model it renders is unchanged: the engine lists a
+    volume's labels sorted and adds Compose's own, so declaring existing volumes must give the very same model."""
+    import json
+
+    from devenv import compose, profile, services
+
+    p = profile.resolve("default")
+    args = dict(cluster="team", tags={k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")},
+                conf_dir=tmp_path / "conf", ports=services.ports(p), secrets_dir=tmp_path / "s")
+    first = compose.render(p, **args)
+    made = {v["name"]: {**dict(sorted(v["labels"].items())), "com.docker.compose.volume": k} for k, v in first["volumes"].items()}
+    made[first["networks"]["cluster"]["name"]] = dict(sorted(first["networks"]["cluster"]["labels"].items()))
+    assert json.dumps(compose.render(p, existing=made, **args)) == json.dumps(first)
