@@ -40,7 +40,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "devenv/profile.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
                           "tests/unit/test_profile_rules.py"),
     "devenv/schema.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
-                         "tests/unit/test_profile_rules.py"),
+                         "tests/unit/test_schema.py"),
     "devenv/compat.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
                          "tests/unit/test_compat.py"),
     "devenv/lock.py": ("tests/unit/test_artifacts.py", "tests/unit/test_lock.py"),
@@ -154,8 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         ap.error(f"unknown module(s) {args.modules}; known: {', '.join(MODULES)}")
     root = args.workdir or Path(tempfile.mkdtemp(prefix="devenv-mutation-"))
+    outcomes: list[Outcome] = []
     try:
-        outcomes = [run_module(m, root, args.survivors) for m in chosen]
+        for m in chosen:
+            outcomes.append(run_module(m, root, args.survivors))
+            o = outcomes[-1]
+            print(f"{m}: {o.count(*KILLED)}/{o.total} killed ({o.rate:.1%}) in {o.seconds:.0f} s",
+                  file=sys.stderr, flush=True)
     finally:
         if args.workdir is None:
             shutil.rmtree(root, ignore_errors=True)
