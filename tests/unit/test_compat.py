@@ -105,6 +105,16 @@ def test_version_helpers() -> None:
     assert compat._nearest(["2.0.0", "1.9.0"], "1.5") == "1.9.0"
 
 
+def test_nearest_breaks_ties_towards_the_newer_release() -> None:
+    assert compat._nearest(["4.0", "4.1"], "4") == "4.0"  # a bare major means its .0 line
+    assert compat._nearest(["3.0", "5.0"], "4.0") == "5.0"
+    assert compat._nearest(["4.1", "4.3"], "4.2") == "4.3"
+    assert compat._nearest(["4.3.1", "4.3.9", "4.3.2"], "4.3") == "4.3.9"
+    # equal versions keep the order they were given in: "3" and "3.0" are the same release
+    assert compat._nearest(["3.0", "3"], "3.1") == "3.0"
+    assert compat._nearest(["3.0", "3"], "3") == "3.0"
+
+
 @pytest.mark.parametrize(("name", "docker", "kernel"), [
     ("x86_64", "amd64", "x86_64"), ("X86-64", "amd64", "x86_64"), ("x64", "amd64", "x86_64"),
     ("aarch64", "arm64", "aarch64"), ("arm64/v8", "arm64", "aarch64"), ("ARM64V8", "arm64", "aarch64"),
