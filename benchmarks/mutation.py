@@ -37,15 +37,15 @@ GOAL = 0.85
 
 # module -> the unit tests that exercise it (only these run against its mutants)
 MODULES: dict[str, tuple[str, ...]] = {
-    "devenv/profile.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
-                          "tests/unit/test_profile_rules.py"),
-    "devenv/schema.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
-                         "tests/unit/test_schema.py"),
+    "devenv/lock.py": ("tests/unit/test_artifacts.py", "tests/unit/test_lock.py"),
+    "devenv/seed/plan.py": ("tests/unit/test_seed.py", "tests/unit/test_seed_plan.py"),
     "devenv/compat.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
                          "tests/unit/test_compat.py"),
-    "devenv/lock.py": ("tests/unit/test_artifacts.py", "tests/unit/test_lock.py"),
+    "devenv/schema.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
+                         "tests/unit/test_schema.py"),
     "devenv/artifacts.py": ("tests/unit/test_artifacts.py", "tests/unit/test_artifacts_cache.py"),
-    "devenv/seed/plan.py": ("tests/unit/test_seed.py", "tests/unit/test_seed_plan.py"),
+    "devenv/profile.py": ("tests/unit/test_profile.py", "tests/unit/test_corpus.py",
+                          "tests/unit/test_profile_rules.py"),
 }
 COPIED = ("devenv", "tests", "profiles", "images")
 KILLED = {"killed", "timeout"}
