@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from devenv import profile
-from devenv.errors import ProfileError
+from devenv.errors import DevenvError, ProfileError
 
 CHILD = 'schema = 1\nname = "c"\nextends = "default"\n'
 
@@ -68,3 +68,90 @@ def test_resolve_reads_a_relative_path_from_the_given_directory(tmp_path: Path) 
 def test_resolve_applies_the_user_config_sources(isolated: Path) -> None:
     write(isolated / "config" / "config.toml", '[sources]\nmaven = "https://mirror.example/maven2"\n')
     assert profile.resolve("default").sources["maven"] == "https://mirror.example/maven2"
+
+
+def test_error_headline_counts_distinct_problems_sorted_by_line(tmp_path: Path) -> None:
+    one = write(tmp_path / "one.toml", CHILD + '[topology]\ndatanodes = 0\n')
+    with pytest.raises(ProfileError) as e:
+        profile.load_profile(one)
+    assert e.value.message == f"profile {one} is invalid (1 problem)"
+    assert e.value.hint == "fix the lines above; `devenv profile validate` checks again without doing anything else"
+    lines = "".join(f"# {i}\n" for i in range(4))  # problems on lines 9, 10 and 12: sorted as numbers
+    many = write(tmp_path / "many.toml", CHILD + lines + '[topology]\ndatanodes = 0\nnodemanagers = 0\n'
+                 '[images]\nbsae = "x"\n')
+    with pytest.raises(ProfileError) as e:
+        profile.load_profile(many)
+    assert e.value.message == f"profile {many} is invalid (3 problems)"
+    assert e.value.problems == [
+        f"{many}:9:1: topology.datanodes: must be between 1 and 9, got 0",
+        f"{many}:10:1: topology.nodemanagers: must be between 1 and 9, got 0",
+        f"{many}:12:1: images.bsae: unknown key 'bsae' in [images]; did you mean 'base'?",
+    ]
+
+
+def test_a_profile_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    d = tmp_path / "dir.toml"
+    d.mkdir()
+    with pytest.raises(ProfileError) as e:
+        profile.load_profile(d)
+    assert e.value.problems == [f"{d}: cannot read: Is a directory"]
+
+
+def test_extends_by_name_finds_a_sibling_file(tmp_path: Path) -> None:
+    write(tmp_path / "base-x.toml", 'schema = 1\nname = "base-x"\nextends = "default"\ndescription = "the base"\n')
+    f = write(tmp_path / "c.toml", 'schema = 1\nname = "c"\nextends = "base-x"\n')
+    p = profile.load_profile(f)
+    assert p.chain == (str(f), str(tmp_path / "base-x.toml"), str(profile.builtin_dir() / "default.toml"))
+    assert (p.name, p.description, p.data["extends"]) == ("c", "", "base-x")
+    assert "extends" not in profile.resolve("default").data
+
+
+def test_unknown_name_without_a_close_match_lists_the_known_profiles() -> None:
+    with pytest.raises(DevenvError) as e:
+        profile.select("zzzz")
+    assert e.value.message == "no profile named 'zzzz' (from --profile)"
+    assert e.value.hint == "known profiles: default, legacy, spark40; see devenv profile list"
+
+
+def test_env_reference_is_named_as_its_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVENV_PROFILE", "missing/p.toml")
+    with pytest.raises(DevenvError) as e:
+        profile.select(None)
+    assert e.value.message == f"profile file not found: {Path.cwd() / 'missing/p.toml'} (from DEVENV_PROFILE)"
+    assert e.value.hint == "check the path, or give a profile name: devenv profile list"
+    monkeypatch.setenv("DEVENV_PROFILE", "legacy")
+    assert profile.select(None) == (profile.builtin_dir() / "legacy.toml", "DEVENV_PROFILE")
+    assert profile.select("legacy")[1] == "--profile"
+
+
+def test_find_project_file_from_a_start_directory(tmp_path: Path) -> None:
+    f = write(tmp_path / "proj" / "devenv.toml", CHILD)
+    (tmp_path / "proj" / "sub").mkdir()
+    assert profile.find_project_file(tmp_path / "proj" / "sub") == f
+    assert profile.find_project_file(tmp_path) is None
+    (tmp_path / "other" / "devenv.toml").mkdir(parents=True)  # a directory of that name is not a project file
+    assert profile.find_project_file(tmp_path / "other") is None
+
+
+def test_user_config_syntax_error_and_invalid_headline(isolated: Path) -> None:
+    f = write(isolated / "config" / "config.toml", "[proxy\n")
+    with pytest.raises(DevenvError) as e:
+        profile.load_user_config()
+    assert e.value.message.startswith(f"{f}:1:")
+    assert e.value.hint == f"fix {f}, or move it aside"
+    write(f, '[proxy]\nhttp = 1\n')
+    with pytest.raises(ProfileError) as e2:
+        profile.load_user_config()
+    assert e2.value.message == f"user config {f} is invalid"
+    assert e2.value.hint == f"fix {f}"
+    assert e2.value.problems == [f"{f}:2:1: proxy.http: must be a string, not an integer (1)"]
+    write(f, '[proxy]\nhttp = "http://p:3128"\n')
+    assert profile.load_user_config() == {"proxy": {"http": "http://p:3128"}}
+
+
+def test_available_lists_builtin_then_user_profiles(isolated: Path) -> None:
+    write(isolated / "config" / "profiles" / "mine.toml", CHILD)
+    write(isolated / "config" / "profiles" / "notes.txt", "not a profile")
+    names = profile.available()
+    assert list(names) == ["default", "legacy", "spark40", "mine"]
+    assert names["default"] == profile.builtin_dir() / "default.toml"
