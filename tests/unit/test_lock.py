@@ -125,3 +125,15 @@ def test_sha256_file_of_a_file_larger_than_one_chunk(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
     assert sha256_file(empty) == hashlib.sha256(b"").hexdigest()
+
+
+def test_write_makes_its_temporary_file_beside_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the stdlib's default temporary directory (tempfile.tempdir, documented setting) points nowhere:
+    # the write still works because the temporary file sits beside the target, on the same filesystem
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-dir"))
+    (tmp_path / "locks").mkdir()
+    path = tmp_path / "locks" / "p.lock"
+    write(path, Lock("p", "i", {"java": "17"}, ()))
+    assert read(path) == Lock("p", "i", {"java": "17"}, ())
