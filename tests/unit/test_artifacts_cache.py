@@ -46,13 +46,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
+        if srv.drops:  # type: ignore[attr-defined]
+            srv.drops -= 1  # type: ignore[attr-defined]
+            self.wfile.write(body[start:start + 300])  # then the connection breaks
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.wfile.write(body[start:])
 
 
 @pytest.fixture
 def server():
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.files, srv.requests, srv.ranges = {}, [], True  # type: ignore[attr-defined]
+    srv.files, srv.requests, srv.ranges, srv.drops = {}, [], True, 0  # type: ignore[attr-defined]
     srv.base = f"http://127.0.0.1:{srv.server_address[1]}"  # type: ignore[attr-defined]
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
@@ -239,3 +245,29 @@ def test_opener_uses_only_the_configured_proxies() -> None:
     assert proxy.proxies == {"http": "http://proxy:3128"}
     https = next(h for h in opener.handlers if type(h).__name__ == "HTTPSHandler")
     assert https._context.verify_mode.name == "CERT_REQUIRED"
+
+
+def test_a_connection_that_breaks_mid_file_is_resumed(server) -> None:
+    data = bytes(range(256)) * 4
+    a = jar("g/a/1/a-1.jar", data)
+    server.files["/maven/g/a/1/a-1.jar"] = (data, "application/java-archive")
+    server.drops = 1
+    r = fetch(Lock("x", "i", {}, (a,)), server)
+    assert (r.fetched, r.bytes_downloaded) == (1, 1024)
+    assert [h.get("Range") for _, h in server.requests] == [None, "bytes=300-"]
+    assert artifacts.cached_path(a).read_bytes() == data
+
+
+def test_a_connection_that_keeps_breaking_gives_up_after_three_tries(server) -> None:
+    data = bytes(range(256)) * 4
+    a = jar("g/a/1/a-1.jar", data)
+    server.files["/maven/g/a/1/a-1.jar"] = (data, "application/java-archive")
+    server.drops = 3
+    with pytest.raises(DevenvError) as e:
+        fetch(Lock("x", "i", {}, (a,)), server)
+    url = f"{server.base}/maven/g/a/1/a-1.jar"
+    assert e.value.details == [f"g:a-1:jar:1: download from {url} failed: the connection closed after 900 of 1024 bytes"]
+    assert e.value.hint == "run devenv fetch again: it resumes where it stopped; `devenv doctor` checks the network"
+    assert [h.get("Range") for _, h in server.requests] == [None, "bytes=300-", "bytes=600-"]
+    part = artifacts.cached_path(a).with_name("a-1.jar.part")
+    assert part.read_bytes() == data[:900] and not artifacts.cached_path(a).exists()
