@@ -43,7 +43,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(416)
             return
         self.send_response(206 if start else 200)
-        self.send_header("Content-Type", ctype)
+        if ctype:
+            self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
         if srv.drops:  # type: ignore[attr-defined]
@@ -145,6 +146,19 @@ def test_pypi_urls_from_the_html_index_drop_the_fragment(server) -> None:
                                     b'<a href="rel/p-2.whl">p-2.whl</a></html>', "text/html")
     urls = artifacts.pypi_urls(artifacts._opener(None, {}), server.base + "/simple", [a])
     assert urls == {"p-1.whl": server.base + "/f/p-1.whl", "p-2.whl": server.base + "/simple/p-q/rel/p-2.whl"}
+
+
+def test_pypi_html_index_without_a_content_type_or_with_bad_bytes(server) -> None:
+    a = wheel("p-1.whl", b"w", "p==1")
+    server.files["/simple/p/"] = (b'<a href="/f/p-1.whl">p-1.whl</a> \xff\xfe <a href="/f/q.whl">q\xff.whl</a>', "")
+    urls = artifacts.pypi_urls(artifacts._opener(None, {}), server.base + "/simple", [a])
+    assert urls == {"p-1.whl": server.base + "/f/p-1.whl", "q\ufffd.whl": server.base + "/f/q.whl"}
+
+
+def test_pypi_json_index_without_files_lists_nothing(server) -> None:
+    a = wheel("p-1.whl", b"w", "p==1")
+    server.files["/simple/p/"] = (b'{"meta": {"api-version": "1.1"}}', "application/vnd.pypi.simple.v1+json")
+    assert artifacts.pypi_urls(artifacts._opener(None, {}), server.base + "/simple", [a]) == {}
 
 
 def test_pypi_index_that_cannot_be_read_is_named(server) -> None:
