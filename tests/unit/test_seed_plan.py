@@ -136,3 +136,14 @@ def test_saving_the_record_creates_the_directory_and_leaves_no_temporary_file() 
     assert json.loads(path.read_text(encoding="utf-8")) == rec
     assert path.read_text(encoding="utf-8") == json.dumps(rec, indent=1)
     assert sorted(p.name for p in path.parent.iterdir()) == ["seed.json"]
+
+
+def test_fingerprint_of_a_step_with_a_toml_date(tmp_path: Path) -> None:
+    import datetime
+
+    p = load(tmp_path, '[[seed]]\npyspark = "job.py"\nargs = [2024-01-31]\n', {"job.py": b"print(1)\n"})
+    step = plan(p)[0]
+    assert step.spec["args"] == [datetime.date(2024, 1, 31)]
+    h = definition_digest("pyspark", {"pyspark": "job.py", "args": ["2024-01-31"]})
+    h.update(b"job.py\0print(1)\n")
+    assert step.fingerprint() == h.hexdigest()
