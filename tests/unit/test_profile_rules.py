@@ -155,3 +155,50 @@ def test_available_lists_builtin_then_user_profiles(isolated: Path) -> None:
     names = profile.available()
     assert list(names) == ["default", "legacy", "spark40", "mine"]
     assert names["default"] == profile.builtin_dir() / "default.toml"
+
+
+def test_budget_problem_blames_whichever_budget_key_the_child_set(tmp_path: Path) -> None:
+    nm = write(tmp_path / "nm.toml", CHILD + "[topology]\nnodemanagers = 3\n")
+    assert problems(nm) == [
+        f"{nm}:5:1: topology.nodemanagers: the services need 5056 MB plus 6144 MB for YARN containers (3 x yarn_memory) "
+        '= 11200 MB, over the budget of 7168 MB. Nearest valid choice: total = "11264m", or less memory per service']
+    ym = write(tmp_path / "ym.toml", CHILD + '[resources]\nyarn_memory = "6g"\n')
+    assert problems(ym) == [
+        f"{ym}:5:1: resources.yarn_memory: the services need 4416 MB plus 6144 MB for YARN containers (1 x yarn_memory) "
+        '= 10560 MB, over the budget of 7168 MB. Nearest valid choice: total = "10752m", or less memory per service']
+    mem = write(tmp_path / "mem.toml", CHILD + '[resources.memory]\nnamenode = "4g"\n')
+    assert problems(mem) == [
+        f"{mem}:4:1: resources.memory: the services need 8128 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
+        '= 10176 MB, over the budget of 7168 MB. Nearest valid choice: total = "10240m", or less memory per service']
+
+
+def test_budget_exactly_met_is_valid_and_the_suggestion_rounds_up_to_256m(tmp_path: Path) -> None:
+    exact = write(tmp_path / "exact.toml", CHILD + '[resources]\ntotal = "6464m"\n')
+    assert profile.load_profile(exact).resources["total"] == "6464m"
+    odd = write(tmp_path / "odd.toml", CHILD + '[resources]\ntotal = "6g"\n[resources.memory]\nnamenode = "330m"\n')
+    assert problems(odd) == [
+        f"{odd}:5:1: resources.total: the services need 4362 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
+        '= 6410 MB, over the budget of 6144 MB. Nearest valid choice: total = "6656m", or less memory per service']
+
+
+def test_minimum_allocation_against_what_a_nodemanager_offers(tmp_path: Path) -> None:
+    equal = write(tmp_path / "eq.toml", CHILD + '[config.yarn-site]\n"yarn.scheduler.minimum-allocation-mb" = 2048\n')
+    assert profile.load_profile(equal).config["yarn-site"]["yarn.scheduler.minimum-allocation-mb"] == 2048
+    small = write(tmp_path / "small.toml", CHILD + '[resources]\nyarn_memory = "128m"\n')
+    assert problems(small) == [
+        f"{small}:5:1: resources.yarn_memory: 256 MB is more than a NodeManager offers (resources.yarn_memory = 128m): "
+        "no container could start"]
+
+
+def test_a_required_version_missing_in_the_chain_is_blamed_on_the_file_that_set_versions(tmp_path: Path) -> None:
+    parent = write(tmp_path / "parent.toml", 'schema = 1\nname = "p"\n[versions]\nhadoop = "3.4.2"\nhive = "4.0.1"\n'
+                   'spark = "4.1.1"\n')
+    kid = write(tmp_path / "kid.toml", 'schema = 1\nname = "kid"\nextends = "parent.toml"\n[versions]\nhadoop = "3.4.1"\n')
+    assert problems(kid) == [f"{parent}:3:1: versions: missing required key 'java'"]
+
+
+def test_a_seed_that_is_not_an_array_is_reported_not_merged(tmp_path: Path) -> None:
+    f = write(tmp_path / "c.toml", CHILD + "seed = 5\n")
+    assert problems(f) == [f"{f}:4:1: seed: must be an array of tables ([[seed]] entries), not an integer"]
+    g = write(tmp_path / "g.toml", CHILD + "[config.core-site]\nseed = 1\n")
+    assert profile.load_profile(g).config["core-site"]["seed"] == 1
