@@ -202,3 +202,13 @@ def test_a_seed_that_is_not_an_array_is_reported_not_merged(tmp_path: Path) -> N
     assert problems(f) == [f"{f}:4:1: seed: must be an array of tables ([[seed]] entries), not an integer"]
     g = write(tmp_path / "g.toml", CHILD + "[config.core-site]\nseed = 1\n")
     assert profile.load_profile(g).config["core-site"]["seed"] == 1
+
+
+def test_select_resolves_env_paths_and_the_project_file_from_the_given_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = tmp_path / "proj"
+    f = write(proj / "devenv.toml", CHILD)
+    assert profile.select(None, cwd=proj) == (f, str(f))  # the process's own directory has no devenv.toml
+    mine = write(proj / "mine.toml", CHILD)
+    monkeypatch.setenv("DEVENV_PROFILE", "mine.toml")
+    assert profile.select(None, cwd=proj) == (mine, "DEVENV_PROFILE")
