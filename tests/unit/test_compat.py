@@ -132,3 +132,9 @@ def test_architecture_names(name: str, docker: str, kernel: str) -> None:
 ])
 def test_debian_suite(image: str, suite: str | None) -> None:
     assert compat.debian_suite(image) == suite
+
+
+def test_a_suite_with_two_java_packages_lists_both() -> None:
+    assert check({"base": "debian:bullseye-slim"}, java="21", hadoop="3.5.0", hive="4.0.1")[-1] == (
+        (("images", "base"), J),
+        'debian:bullseye-slim has no Java 21 package (Debian bullseye has 11, 17). Nearest valid choice: base = "debian:trixie-slim"')

@@ -124,3 +124,13 @@ def test_normalise_joins_dotted_properties_and_leaves_the_rest() -> None:
 def test_type_names() -> None:
     assert [schema._type_name(v) for v in (None, True, 1, 1.0, "s", [], {})] == [
         "NoneType", "a boolean", "an integer", "a number", "a string", "an array", "a table"]
+
+
+def test_a_toml_date_is_named_by_its_type() -> None:
+    import datetime
+
+    day = datetime.date(2024, 1, 31)
+    assert check(description=day, config={"core-site": {"x": day}}) == [
+        (("description",), "must be a string, not date (datetime.date(2024, 1, 31))"),
+        (("config", "core-site", "x"), "must be a string, number or boolean, not date (datetime.date(2024, 1, 31))"),
+    ]
