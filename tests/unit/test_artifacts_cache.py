@@ -285,3 +285,39 @@ def test_a_connection_that_keeps_breaking_gives_up_after_three_tries(server) -> 
     assert [h.get("Range") for _, h in server.requests] == [None, "bytes=300-", "bytes=600-"]
     part = artifacts.cached_path(a).with_name("a-1.jar.part")
     assert part.read_bytes() == data[:900] and not artifacts.cached_path(a).exists()
+
+
+def _progress_of_download(server, a: Artifact, part_bytes: bytes) -> list[int]:
+    part = artifacts.cached_path(a).with_name(Path(a.path).name + ".part")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(part_bytes)
+    calls: list[int] = []
+    got = artifacts._download(artifacts._opener(None, {}), f"{server.base}/maven/{a.path}", a, calls.append)
+    assert got == sum(c for c in calls if c > 0)
+    return calls
+
+
+def test_progress_of_a_resumed_download_counts_only_the_new_bytes(server) -> None:
+    data = bytes(range(200))
+    a = jar("g/a/1/a-1.jar", data)
+    server.files["/maven/g/a/1/a-1.jar"] = (data, "application/java-archive")
+    assert _progress_of_download(server, a, data[:50]) == [150]
+
+
+def test_progress_of_a_restarted_download_takes_back_the_partial_bytes(server) -> None:
+    data = bytes(range(200))
+    a = jar("g/a/1/a-1.jar", data)
+    server.files["/maven/g/a/1/a-1.jar"] = (data, "application/java-archive")
+    server.ranges = False
+    assert _progress_of_download(server, a, data[:50]) == [-50, 200]
+
+
+def test_an_http_error_is_reported_even_when_the_part_file_is_complete(server) -> None:
+    a = jar("g/a/1/a-1.jar", b"0123456789")
+    part = artifacts.cached_path(a).with_name("a-1.jar.part")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"0123456789")
+    with pytest.raises(DevenvError) as e:
+        fetch(Lock("x", "i", {}, (a,)), server)
+    assert e.value.details == [f"g:a-1:jar:1: {server.base}/maven/g/a/1/a-1.jar answered HTTP 404"]
+    assert not artifacts.cached_path(a).exists()
