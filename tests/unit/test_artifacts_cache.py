@@ -33,6 +33,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         srv = self.server
         srv.requests.append((self.path, dict(self.headers)))  # type: ignore[attr-defined]
+        if srv.resets:  # type: ignore[attr-defined]
+            srv.resets -= 1  # type: ignore[attr-defined]
+            self.close_connection = True  # no answer at all
+            return
         body, ctype = srv.files.get(self.path, (None, ""))  # type: ignore[attr-defined]
         if body is None:
             self.send_error(404)
@@ -59,7 +63,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.files, srv.requests, srv.ranges, srv.drops = {}, [], True, 0  # type: ignore[attr-defined]
+    srv.files, srv.requests, srv.ranges, srv.drops, srv.resets = {}, [], True, 0, 0  # type: ignore[attr-defined]
     srv.base = f"http://127.0.0.1:{srv.server_address[1]}"  # type: ignore[attr-defined]
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
@@ -321,3 +325,38 @@ def test_an_http_error_is_reported_even_when_the_part_file_is_complete(server) -
         fetch(Lock("x", "i", {}, (a,)), server)
     assert e.value.details == [f"g:a-1:jar:1: {server.base}/maven/g/a/1/a-1.jar answered HTTP 404"]
     assert not artifacts.cached_path(a).exists()
+
+
+def test_a_request_without_an_answer_is_retried_from_the_start(server) -> None:
+    data = b"0123456789"
+    a = jar("g/a/1/a-1.jar", data)
+    server.files["/maven/g/a/1/a-1.jar"] = (data, "application/java-archive")
+    server.resets = 1
+    r = fetch(Lock("x", "i", {}, (a,)), server)
+    assert (r.fetched, r.bytes_downloaded) == (1, 10)
+    assert [h.get("Range") for _, h in server.requests] == [None, None]
+    assert artifacts.cached_path(a).read_bytes() == data
+
+
+def test_offline_hint_and_sizes_in_megabytes(server) -> None:
+    a = jar("g/a/1/a-1.jar", b"x" * 1_050_000)
+    with pytest.raises(DevenvError) as e:
+        fetch(Lock("x", "i", {}, (a,)), server, offline=True)
+    assert e.value.details == [f"g:a-1:jar:1 (1.1 MB) -> {artifacts.cached_path(a)}"]
+    assert e.value.hint == "run devenv fetch where the repositories are reachable, then copy the cache directory here"
+
+
+def test_nothing_to_fetch_reports_a_duration() -> None:
+    r = fetch(Lock("x", "i", {}, ()), None)
+    assert (r.fetched, r.bytes_downloaded, r.already) == (0, 0, 0)
+    assert isinstance(r.seconds, float) and r.seconds >= 0
+
+
+def test_download_counter_starts_from_nothing() -> None:
+    counter = artifacts.cache_root() / "downloaded-bytes.json"
+    assert not counter.parent.parent.exists()  # not even the cache directory yet
+    artifacts._record_stats(3)
+    assert json.loads(counter.read_text()) == {"bytes": 3}
+    counter.write_text("{}")
+    artifacts._record_stats(5)
+    assert json.loads(counter.read_text()) == {"bytes": 5}
