@@ -189,6 +189,9 @@ def _download(opener: urllib.request.OpenerDirector, url: str, a: Artifact, adva
                         advance(len(chunk))
                         if stop.is_set():
                             raise Cancelled(a.path)
+            got = part.stat().st_size
+            if got < a.size:  # the connection closed early: resume, do not verify a truncated file
+                raise OSError(f"the connection closed after {got} of {a.size} bytes")
             break
         except urllib.error.HTTPError as e:
             if e.code == 416 and have == a.size:
