@@ -161,9 +161,8 @@ def _inspect(kind: str, list_args: Sequence[str]) -> list[dict[str, Any]]:
     """`docker KIND ls ... -q` then one `docker KIND inspect` of them all: two calls however many there are."""
     import json
 
-    from python_on_whales.utils import run as cli
-
     from python_on_whales.exceptions import DockerException
+    from python_on_whales.utils import run as cli
 
     cmd = list(client().client_config.docker_cmd)
     ids = _call(f"listing {kind}s", cli, [*cmd, kind, "ls", *list_args], idempotent=True).split()
@@ -291,9 +290,8 @@ def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Map
 
     secret = {k: v for k, v in build_args.items() if redact.redact(v) != v}
     args = [a for k, v in build_args.items() for a in ("--build-arg", k if k in secret else f"{k}={v}")]
-    cmd = [*client().client_config.docker_cmd, "buildx", "build", "--progress", "plain", "--load", "--tag", tag, *args,
-           *[a for k, v in labels.items() for a in ("--label", f"{k}={v}")],
-           *(["--no-cache"] if no_cache else []), *(["--pull"] if pull else []), str(context)]
+    args += [a for k, v in labels.items() for a in ("--label", f"{k}={v}")] + ["--no-cache"] * no_cache + ["--pull"] * pull
+    cmd = [*client().client_config.docker_cmd, "buildx", "build", "--progress", "plain", "--load", "--tag", tag, *args, str(context)]
     log.debug("build %s: %s", tag, redact.redact(" ".join(cmd[1:])))
     try:
         for line in stream_buildx_logs(cmd, env=secret or None):
@@ -396,8 +394,6 @@ def remove(containers_: Sequence[str] = (), volumes_: Sequence[str] = (), networ
     if networks_:
         _call("removing networks", client().network.remove, list(networks_))
 
-
-# --- seed ----------------------------------------------------------------------
 
 def copy_to(container: str, source: Path, dest: str) -> None:
     """Copy a host file or directory into a running container (`docker cp`)."""

@@ -196,3 +196,33 @@ def test_upward_imports_name_the_library_module_and_its_target(tmp_path: Path) -
         "commands/build.py": "from devenv import cluster\n",
     })
     assert upward_imports(import_graph(root)) == ["devenv.cluster imports devenv.commands.build"]
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def oversized(root: Path = ROOT) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions over MAX_FUNCTION_LINES, as 'path[:line name]: N lines'."""
+    found: list[str] = []
+    for f in sorted(root.rglob("*.py")):
+        src = f.read_text(encoding="utf-8")
+        rel = f.relative_to(root.parent).as_posix()
+        if (n := len(src.splitlines())) > MAX_MODULE_LINES:
+            found.append(f"{rel}: {n} lines")
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if (n := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                    found.append(f"{rel}:{node.lineno} {node.name}: {n} lines")
+    return found
+
+
+def test_modules_and_functions_stay_small() -> None:
+    assert oversized() == []
+
+
+def test_oversized_names_a_long_function_and_a_long_module(tmp_path: Path) -> None:
+    pkg = tmp_path / "devenv"
+    pkg.mkdir()
+    (pkg / "long.py").write_text("def f():\n" + "    x = 1\n" * 61 + "\n" * 340)
+    assert oversized(pkg) == ["devenv/long.py: 402 lines", "devenv/long.py:1 f: 62 lines"]
