@@ -164,3 +164,10 @@ def test_the_edge_hive_conf_dir_holds_only_beeline_site(isolated: Path) -> None:
     assert sorted(f.name for f in edge.iterdir()) == ["beeline-site.xml"]
     assert "ConnectionPassword" not in (edge / "beeline-site.xml").read_text()
     assert (c.dir / "conf" / "hive" / "beeline-site.xml").read_text() == (edge / "beeline-site.xml").read_text()
+
+
+def test_jobs_run_on_yarn_inside_the_cluster_as_in_production() -> None:
+    d = data()
+    inside = render.hadoop_files(d, services.ports(d))["mapred-site"]
+    assert inside["mapreduce.framework.name"] == "yarn"
+    assert render.spark_defaults(d)["spark.master"] == "yarn"
