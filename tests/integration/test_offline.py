@@ -7,7 +7,7 @@ HTTP(S)_PROXY pointed at a TCP listener this test starts that records every conn
 - with one cached file removed, `devenv fetch --offline` and `devenv build --offline --no-cache` (which
   must build, so it needs every artifact) name that file and exit 1 before any work: no connection,
   no image built.
-Starts no cluster.
+- with the full cache, `devenv up` starts a cluster (`--ports auto`) and the listener sees no connection.
 """
 
 from __future__ import annotations
@@ -127,3 +127,17 @@ def test_one_missing_file_is_named_and_offline_exits_1_before_any_work(offline_h
         assert "Traceback" not in r.err
     assert listener.seen == [], listener.seen
     assert _image_ids() == before  # nothing was built
+
+
+def test_up_from_a_full_cache_makes_no_network_request(offline_home) -> None:
+    """`up` on a machine with nothing reachable: the images and the cache are all it needs."""
+    home, env, listener = offline_home
+    name = "ci-offline"
+    devenv("down", "--name", name, "--volumes", "--yes", check=False, env=env)
+    try:
+        ready = devenv("--json", "up", "--name", name, "--ports", "auto", env=env).events()[-1]
+        assert ready["event"] == "ready" and ready["cluster"] == name, ready
+        assert devenv("--json", "status", "--name", name, env=env).json()["ready"] is True
+        assert listener.seen == [], listener.seen
+    finally:
+        devenv("down", "--name", name, "--volumes", "--yes", check=False, env=env)
