@@ -79,12 +79,16 @@ def create_once(path: Path, data: str | bytes, *, mode: int = 0o600) -> bool:
     tmp = _temp_with(path, raw, mode)
     try:
         os.link(tmp, path)  # fails if another process created it first
-        _fsync_dir(path.parent)
-        return True
     except FileExistsError:
         return False
+    except OSError:  # a file system without hard links: the first one here still wins
+        if path.exists():
+            return False
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return True
 
 
 def backup_path(path: Path) -> Path:

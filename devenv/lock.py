@@ -142,10 +142,9 @@ def lock_problems(data: dict[str, Any]) -> list[tuple[KeyPath, str]]:
 
 def write(path: Path, lock: Lock) -> None:
     """Write the lock atomically: a failed write leaves the old one intact."""
-    import os
-    import tempfile
-
     import tomlkit
+
+    from devenv import fsutil
 
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"devenv lock for profile {lock.profile!r}: every artifact that enters an image."))
@@ -161,14 +160,7 @@ def write(path: Path, lock: Lock) -> None:
             t.add(k, v)
         aot.append(t)
     doc.add("artifact", aot)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(tomlkit.dumps(doc))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fsutil.atomic_write(path, tomlkit.dumps(doc))
 
 
 def sha256_file(path: Path) -> str:

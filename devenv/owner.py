@@ -11,7 +11,6 @@ made by an older devenv: their owner is unknown, and they count as not ours.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
@@ -44,23 +43,14 @@ def _read(f: Path) -> str | None:
 
 
 def _create(f: Path) -> str:
-    """Write a new id atomically; when two processes race, the first one's id wins and both return it."""
-    tmp = f.with_name(f"{FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    """Write a new id; when two processes race, the first one's id wins and both return it."""
+    from devenv import fsutil
+
     try:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(secrets.token_hex(8) + "\n", encoding="ascii")
-        try:
-            os.link(tmp, f)  # fails if it exists: never replaces an id already handed out
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links
-            if not f.exists():
-                os.replace(tmp, f)
+        fsutil.create_once(f, secrets.token_hex(8) + "\n", mode=0o644)
     except OSError as e:
         raise DevenvError(f"cannot write this devenv home's owner id ({f}): {e.strerror or e}",
                           hint=f"free space or fix the permissions of {f.parent}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     found = _read(f)
     assert found is not None
     return found

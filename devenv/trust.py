@@ -171,13 +171,12 @@ def records() -> dict[str, dict[str, Any]]:
 
 
 def _save(profiles: dict[str, dict[str, Any]]) -> None:
-    """Atomic: a temporary file beside the record, then os.replace."""
+    """Atomic (fsutil.atomic_write): a crash leaves the old record or the new one."""
+    from devenv import fsutil
+
     path = record_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"schema": SCHEMA, "profiles": profiles}, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        fsutil.atomic_write(path, json.dumps({"schema": SCHEMA, "profiles": profiles}, indent=1, sort_keys=True))
     except OSError as e:
         raise DevenvError(f"cannot write the trust record {path}: {e.strerror}", hint=f"check the permissions of {path.parent}") from None
 
