@@ -110,14 +110,15 @@ def check_owner(name: str, found: list[Any], *, adopt_unlabelled: bool) -> None:
                       hint=f"use another --name here; or, if that home is gone, remove its cluster: devenv down --name {name}{data} --all-owners")
 
 
-def _healthy(c: Cluster, profile: Any, plan: PortPlan) -> bool:
+def _healthy(c: Cluster, profile: Any, plan: PortPlan, containers: list[Any]) -> bool:
     """Every container running and every quick probe ready (the fast path of an idempotent up)."""
-    conts, results = readiness.check(profile, plan, c.name, quick=True)
+    conts, results = readiness.check(profile, plan, c.name, quick=True, containers=containers)
     running = all(i in conts and conts[i].running for i, _ in instances(profile))
     return running and all(r is None for r in results.values())
 
 
-def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any], existing: dict[str, Any]) -> bool:
+def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any], existing: dict[str, Any],
+               containers: list[Any]) -> bool:
     """Nothing changed since the last up (images, rendered files) and everything answers."""
     from devenv import images
 
@@ -125,7 +126,7 @@ def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any],
     tags = {p.name: p.tag for p in images.plan(ctx.profile, lock, images.CLUSTER_IMAGES, ctx.ca_pem)}
     have = images.existing_tags()
     return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock), existing) == prev["rendered"]
-            and _healthy(c, ctx.profile, plan))
+            and _healthy(c, ctx.profile, plan, containers))
 
 
 def up(ctx: "Context", name: str | None = None, **options: Any) -> UpResult:
@@ -150,7 +151,7 @@ def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", w
     existing = {r.name: r.labels for r in made}  # declared as they are (compose.render)
     overrides = c.port_overrides()
     plan = ports(profile, overrides)
-    if prev.get("rendered") and _unchanged(ctx, c, plan, prev, existing):  # the fast path
+    if prev.get("rendered") and _unchanged(ctx, c, plan, prev, existing, conts):  # the fast path
         return UpResult(c, plan, {}, True, time.monotonic() - started)
 
     own = {hp for ci in conts if ci.running for (_b, hp, _cp) in ci.ports}

@@ -231,15 +231,17 @@ def probes(profile: "Profile", ports: PortPlan, containers: Mapping[str, str], *
 
 
 def check(profile: "Profile", ports: PortPlan, cluster: str, *, quick: bool = False,
-          only: Iterable[str] | None = None) -> tuple[dict[str, "docker.ContainerInfo"], dict[str, str | None]]:
+          only: Iterable[str] | None = None,
+          containers: Iterable["docker.ContainerInfo"] | None = None) -> tuple[dict[str, "docker.ContainerInfo"], dict[str, str | None]]:
     """One round of questions: the cluster's containers, then every probe (or those in `only`) in parallel.
 
     Returns (instance -> container, instance -> None when ready else what is missing);
-    an instance whose container is not running answers "container not running".
+    an instance whose container is not running answers "container not running". `containers`: the
+    cluster's containers when the caller has just listed them (not listed again).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    conts = {ci.service: ci for ci in docker.containers(cluster)}
+    conts = {ci.service: ci for ci in (docker.containers(cluster) if containers is None else containers)}
     found = probes(profile, ports, {k: v.name for k, v in conts.items()}, quick=quick)
     wanted = set(only) if only is not None else set(found)
     ask = [inst for inst in found if inst in wanted]
