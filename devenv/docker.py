@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from devenv import labels as lb
 from devenv import redact
+from devenv.engine_types import ContainerInfo, EngineInfo, ImageInfo, ResourceInfo, container_from_inspect
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
@@ -102,24 +102,6 @@ def _call(doing: str, fn, *args: Any, idempotent: bool = False, **kwargs: Any) -
 
 # --- engine --------------------------------------------------------------
 
-@dataclass(frozen=True)
-class EngineInfo:
-    """What `docker info` says, asked once per process (see `engine_info`)."""
-
-    server_version: str
-    memory_bytes: int
-    cpus: int
-    os_type: str
-    architecture: str
-    root_dir: str
-    context: str
-    kernel_version: str = ""
-    operating_system: str = ""
-    http_proxy: str = ""
-    https_proxy: str = ""
-    no_proxy: str = ""
-
-
 @functools.lru_cache(maxsize=1)
 def engine_info() -> EngineInfo:
     """The engine's version, resources, kernel, OS and proxy settings: one `docker info`, cached (errors are not)."""
@@ -185,63 +167,10 @@ def _filters(cluster: str | None) -> list[str]:
     return flt + (["--filter", f"label={lb.CLUSTER}={cluster}"] if cluster else [])
 
 
-@dataclass(frozen=True)
-class ContainerInfo:
-    """A devenv container: what it serves, its state, the image it runs and its published ports."""
-
-    id: str
-    name: str
-    service: str
-    cluster: str
-    profile: str
-    state: str          # running, exited, ...
-    exit_code: int
-    image: str          # what it was started from (tag)
-    started_at: str
-    ports: tuple[tuple[str, int, int], ...]  # (bind, host, container)
-    image_id: str = ""  # the image it actually runs
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def running(self) -> bool:
-        return self.state == "running"
-
-    @property
-    def image_ref(self) -> str:
-        return self.image
-
-    @property
-    def host_ports(self) -> tuple[int, ...]:
-        return tuple(sorted({hp for _b, hp, _c in self.ports}))
-
-
-def _container(c: Mapping[str, Any]) -> ContainerInfo:
-    cfg, st = c.get("Config") or {}, c.get("State") or {}
-    lab = dict(cfg.get("Labels") or {})
-    ports = tuple((str(b.get("HostIp", "")), int(b["HostPort"]), int(key.split("/")[0]))
-                  for key, binds in ((c.get("NetworkSettings") or {}).get("Ports") or {}).items()
-                  for b in binds or [] if b.get("HostPort"))
-    return ContainerInfo(str(c.get("Id", "")), str(c.get("Name", "")).lstrip("/"), lab.get(lb.SERVICE, ""),
-                         lab.get(lb.CLUSTER, ""), lab.get(lb.PROFILE, ""), str(st.get("Status", "")),
-                         int(st.get("ExitCode") or 0), str(cfg.get("Image", "")), str(st.get("StartedAt", "")),
-                         ports, str(c.get("Image", "")), lab)
-
-
 def containers(cluster: str | None = None, *, all: bool = True) -> list[ContainerInfo]:
     """devenv's containers, of one cluster or of all; with `all`, stopped ones too."""
     found = _inspect("container", [*(["-a"] if all else []), "-q", "--no-trunc", *_filters(cluster)])
-    return [_container(c) for c in found]
-
-
-@dataclass(frozen=True)
-class ResourceInfo:
-    kind: str                  # container, network or volume
-    name: str
-    labels: Mapping[str, str]
-
-    @property
-    def cluster(self) -> str:
-        return self.labels.get(lb.CLUSTER, "")
+    return [container_from_inspect(c) for c in found]
 
 
 def volumes(cluster: str | None = None) -> list[ResourceInfo]:
@@ -253,16 +182,6 @@ def networks(cluster: str | None = None) -> list[ResourceInfo]:
     """devenv's networks, of one cluster or of all."""
     found = _inspect("network", ["-q", "--no-trunc", *_filters(cluster)])
     return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in found]
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    id: str
-    tags: tuple[str, ...]
-    size: int
-    labels: Mapping[str, str]
-    created: str
-    architecture: str = ""
 
 
 def images(*, managed: bool = True) -> list[ImageInfo]:
