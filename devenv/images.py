@@ -224,6 +224,8 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
     """
     plans = plan(profile, lock, names, ca_pem)
     have = existing_tags() if not no_cache else set()
+    if not pull:
+        _require_bases([p for p in plans if p.tag not in have], profile)
     results: list[tuple[Plan, str]] = []
     for p in plans:
         if p.tag in have:
@@ -270,6 +272,23 @@ def build_profile(ctx: "Context", *, services: Iterable[str] | None = None, no_c
     fetch = (lambda: ctx.fetch(lock, offline=offline)) if lock is not None else None
     return build(ctx.profile, lock, ui=ctx.ui, names=names, ca_pem=ctx.ca_pem, proxies=ctx.proxies,
                  no_cache=no_cache, pull=pull, before_first_build=fetch)
+
+
+def _require_bases(to_build: Iterable[Plan], profile: "Profile") -> None:
+    """Fail before anything is fetched or built when a base image is missing: devenv never pulls unless asked."""
+    bases = dict.fromkeys(p.args["BASE_IMAGE"] for p in to_build if SPECS[p.name].parent is None and "BASE_IMAGE" in p.args)
+    missing = [b for b in bases if not docker.image_exists(b)]
+    if not missing:
+        return
+    java = profile.versions.get("java", "")
+    have = ('with Java ' + java + ' (e.g. a Temurin ' + java + ' JRE image from your registry), and java_package = ""'
+            if profile.images.get("java_package") == "" else f"of the same Debian release (apt installs Java {java} in it)")
+    raise DevenvError(
+        f"the base image{'s' if len(missing) > 1 else ''} {', '.join(missing)} {'are' if len(missing) > 1 else 'is'} "
+        f"not on this Docker engine, and devenv pulls only when asked (profile {profile.name!r}, [images] base)",
+        hint=f"either pull it from a registry you can reach (`docker pull {missing[0]}`, or pull your registry's copy and "
+             f"`docker tag` it as {missing[0]}), or run `devenv build --pull`; or set [images] base in the profile to an "
+             f"image you already have {have}. Nothing was fetched or built.")
 
 
 class _Null:

@@ -22,6 +22,14 @@ def tmpl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def bases_present(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Base images are on the engine unless a test removes them from this list."""
+    have = ["debian:bookworm-slim"]
+    monkeypatch.setattr(docker, "image_exists", lambda ref: ref in have)
+    return have
+
+
 def test_image_templates_from_elsewhere_must_be_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(images.TEMPLATES_ENV, str(tmp_path))
     with pytest.raises(Exception) as e:
@@ -153,3 +161,26 @@ def test_a_tampered_cached_artifact_stops_the_build_before_docker_sees_it(tmpl: 
     assert str(cached) in e.value.message and "does not match the lock and was removed" in e.value.message
     assert not cached.exists()
     assert [t.split(":")[0] for t in built] == ["devenv/jvm"]  # the hadoop image was never built from it
+
+
+def test_a_missing_base_image_stops_build_before_any_fetch_or_build_and_says_how(tmpl: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                                  bases_present: list[str]) -> None:
+    """Issue 17: the legacy profile's Temurin 8 base is not on an engine without a registry: fail first, with the fix."""
+    built, fetched = [], []
+    monkeypatch.setattr(docker, "images", lambda **kw: [])
+    monkeypatch.setattr(docker, "build", lambda ctx, tag, **kw: built.append(tag) or iter(()))
+    legacy = profile.resolve("legacy")
+    with pytest.raises(images.DevenvError) as e:
+        images.build(legacy, lock_for(), ui=Ui(), before_first_build=lambda: fetched.append(1))
+    assert "the base image eclipse-temurin:8-jre-jammy is not on this Docker engine" in e.value.message
+    assert "`docker pull eclipse-temurin:8-jre-jammy`" in e.value.hint and "devenv build --pull" in e.value.hint
+    assert 'with Java 8 (e.g. a Temurin 8 JRE image from your registry), and java_package = ""' in e.value.hint
+    assert built == [] and fetched == []
+    # with the base present (or --pull), the same build goes ahead
+    bases_present.append("eclipse-temurin:8-jre-jammy")
+    images.build(legacy, lock_for(), ui=Ui(), names=["jvm"])
+    assert [t.split(":")[0] for t in built] == ["devenv/jvm"]
+    built.clear()
+    bases_present.clear()
+    images.build(profile.resolve("default"), lock_for(), ui=Ui(), names=["jvm"], pull=True)
+    assert [t.split(":")[0] for t in built] == ["devenv/jvm"]
