@@ -87,6 +87,11 @@ def line_of(v: str) -> str:
     return ".".join(v.split(".")[:2])
 
 
+# The platforms devenv builds images for: the architectures its artifacts (pure-Java jars, pyspark sdists,
+# Debian packages) exist for. Nothing devenv downloads is architecture-specific; apt picks per platform.
+PLATFORMS = ("linux/amd64", "linux/arm64")
+
+
 def norm_arch(a: str) -> str:
     """Docker's name for an architecture: 'x86_64' -> 'amd64', 'aarch64' -> 'arm64'."""
     return ARCH_NAMES.get(a.lower(), a.lower())

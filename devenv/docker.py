@@ -197,7 +197,7 @@ def image_exists(ref: str) -> bool:
 
 
 def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Mapping[str, str],
-          no_cache: bool = False, pull: bool = False) -> Iterator[str]:
+          no_cache: bool = False, pull: bool = False, platform: str | None = None) -> Iterator[str]:
     """Build `context` into `tag`, yielding the build's log lines. Never pulls unless `pull`.
 
     A build argument whose value carries credentials (a proxy `user:pass@`) goes as a bare
@@ -210,6 +210,7 @@ def build(context: Path, tag: str, *, build_args: Mapping[str, str], labels: Map
     secret = {k: v for k, v in build_args.items() if redact.redact(v) != v}
     args = [a for k, v in build_args.items() for a in ("--build-arg", k if k in secret else f"{k}={v}")]
     args += [a for k, v in labels.items() for a in ("--label", f"{k}={v}")] + ["--no-cache"] * no_cache + ["--pull"] * pull
+    args += ["--platform", platform] if platform else []
     cmd = [*client().client_config.docker_cmd, "buildx", "build", "--progress", "plain", "--load", "--tag", tag, *args, str(context)]
     log.debug("build %s: %s", tag, redact.redact(" ".join(cmd[1:])))
     try:

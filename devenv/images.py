@@ -141,10 +141,17 @@ class Plan:
     tag: str
     digest: str
     args: dict[str, str]
+    platform: str | None = None
 
 
-def plan(profile: "Profile", lock: "Lock | None", names: Iterable[str], ca_pem: str) -> list[Plan]:
-    """Tags and build arguments for `names` and their parents, parents first."""
+def plan(profile: "Profile", lock: "Lock | None", names: Iterable[str], ca_pem: str, platform: str | None = None) -> list[Plan]:
+    """Tags and build arguments for `names` and their parents, parents first.
+
+    An explicit platform (`--platform`, else `[images] platform`) is hashed and ends the tag
+    (`devenv/hadoop:<digest>-arm64`); without one, images are the engine's own architecture.
+    """
+    platform = platform or profile.images.get("platform") or None
+    suffix = f"-{platform.rsplit('/', 1)[-1]}" if platform else ""
     all_args = build_args(profile)
     plans: dict[str, Plan] = {}
     for name in with_parents(names):
@@ -173,8 +180,10 @@ def plan(profile: "Profile", lock: "Lock | None", names: Iterable[str], ca_pem: 
                 h.update(f"artifact {a.path} {a.sha256}\n".encode())
         if spec.ca:
             h.update(ca_pem.encode())
+        if platform:
+            h.update(f"platform {platform}\n".encode())
         digest = h.hexdigest()
-        plans[name] = Plan(name, f"{REPO}/{name}:{digest[:12]}", digest, args)
+        plans[name] = Plan(name, f"{REPO}/{name}:{digest[:12]}{suffix}", digest, args, platform)
     return list(plans.values())
 
 
@@ -216,13 +225,14 @@ def _stage(p: Plan, lock: "Lock | None", ca_pem: str) -> Path:
 
 def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[str] = CLUSTER_IMAGES,
           ca_pem: str = "", proxies: Mapping[str, str] | None = None, no_cache: bool = False,
-          pull: bool = False, before_first_build: "Callable[[], object] | None" = None) -> list[tuple[Plan, str]]:
+          pull: bool = False, before_first_build: "Callable[[], object] | None" = None,
+          platform: str | None = None) -> list[tuple[Plan, str]]:
     """Build what is missing; returns (plan, "built" | "present") per image.
 
     `before_first_build` runs once, only if some image must be built (the
     caller fetches artifacts there, so a no-op build touches no network).
     """
-    plans = plan(profile, lock, names, ca_pem)
+    plans = plan(profile, lock, names, ca_pem, platform)
     have = existing_tags() if not no_cache else set()
     if not pull:
         _require_bases([p for p in plans if p.tag not in have], profile)
@@ -247,7 +257,7 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
         with ui.err.status(f"building {p.tag}", spinner="dots") if ui.interactive else _Null():
             try:
                 for line in docker.build(ctx, p.tag, build_args=args, labels=image_labels, no_cache=no_cache,
-                                         pull=pull and SPECS[p.name].parent is None):
+                                         pull=pull and SPECS[p.name].parent is None, platform=p.platform):
                     tail = (tail + [line])[-40:]
                     if ui.verbose:
                         ui.err.print(line, markup=False, highlight=False)
@@ -264,14 +274,14 @@ def build(profile: "Profile", lock: "Lock | None", *, ui: "Ui", names: Iterable[
 
 
 def build_profile(ctx: "Context", *, services: Iterable[str] | None = None, no_cache: bool = False,
-                  pull: bool = False, offline: bool = False) -> list[tuple[Plan, str]]:
+                  pull: bool = False, offline: bool = False, platform: str | None = None) -> list[tuple[Plan, str]]:
     """Build the images a profile needs, or those of `services` (`devenv build`, and `devenv up` before it starts)."""
     names = [image_for(s) for s in services] if services else list(CLUSTER_IMAGES)
     needs_lock = any(SPECS[n].artifacts for n in with_parents(names))
     lock = ctx.lock() if needs_lock else None
     fetch = (lambda: ctx.fetch(lock, offline=offline)) if lock is not None else None
     return build(ctx.profile, lock, ui=ctx.ui, names=names, ca_pem=ctx.ca_pem, proxies=ctx.proxies,
-                 no_cache=no_cache, pull=pull, before_first_build=fetch)
+                 no_cache=no_cache, pull=pull, before_first_build=fetch, platform=platform)
 
 
 def _require_bases(to_build: Iterable[Plan], profile: "Profile") -> None:

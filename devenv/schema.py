@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from devenv.compat import PLATFORMS
 from devenv.confine import control_character, hdfs_target_problem, relative_path_problem
 from devenv.tomlsource import KeyPath
 
@@ -134,6 +135,7 @@ def _url(v: Any) -> str | None:
 
 STR = Field((str,), "a string")
 VERSION = Field((str,), 'a version string such as "3.4.2"', _version)
+PLATFORM = Field((str,), 'a platform such as "linux/arm64"', lambda v: None if v in PLATFORMS else f"must be one of {', '.join(PLATFORMS)}, got {v!r}")
 JAVA = Field((str, int), 'a Java major version such as "17"', lambda v: None if re.fullmatch(r"\d+", str(v)) else f"must be a Java major version such as \"17\", got {v!r}")
 MEMORY = Field((str,), 'a size string such as "512m"', _memory)
 BOOL = Field((bool,), "true or false")
@@ -197,7 +199,7 @@ PROFILE = Table(
         "versions": Table(
             {"java": JAVA, "hadoop": VERSION, "hive": VERSION, "spark": VERSION, "scala": VERSION, "tez": VERSION, "postgres": VERSION},
         ),
-        "images": Table({"base": STR, "java_package": STR, "db_base": STR}),
+        "images": Table({"base": STR, "java_package": STR, "db_base": STR, "platform": PLATFORM}),
         "topology": Table(
             {
                 "datanodes": Field((int,), "an integer", _int_range(1, 9)),

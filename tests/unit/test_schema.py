@@ -102,8 +102,14 @@ def test_unknown_keys_suggest_or_list() -> None:
     assert check(verisons={}, images={"bsae": "x", "zzz": 1}) == [
         (("verisons",), "unknown key 'verisons' at the top level; did you mean 'versions'?"),
         (("images", "bsae"), "unknown key 'bsae' in [images]; did you mean 'base'?"),
-        (("images", "zzz"), "unknown key 'zzz' in [images]; known keys: base, java_package, db_base"),
+        (("images", "zzz"), "unknown key 'zzz' in [images]; known keys: base, java_package, db_base, platform"),
     ]
+
+
+def test_a_platform_must_be_one_devenv_builds_for() -> None:
+    assert check(images={"platform": "linux/arm64"}) == []
+    assert check(images={"platform": "arm64"}) == [
+        (("images", "platform"), "must be one of linux/amd64, linux/arm64, got 'arm64'")]
 
 
 def test_user_config() -> None:
