@@ -67,10 +67,11 @@ SPARK_METASTORE = {
 SPARK_SCALA = {"3.5": "2.12", "4.0": "2.13", "4.1": "2.13"}
 HIVE_TEZ = {"3.1": ("0.9.1", "0.9.2"), "4.0": ("0.10.3", "0.10.4")}
 # JDK and PostgreSQL packages of each Debian suite.
-DEBIAN_JAVA = {"bullseye": ("11", "17"), "bookworm": ("17",), "trixie": ("21",)}
-DEBIAN_POSTGRES = {"bullseye": "13", "bookworm": "15", "trixie": "17"}
+# sid (unstable) moves; what its archive held when checked (2026-11): the only Debian suite with OpenJDK 8.
+DEBIAN_JAVA = {"bullseye": ("11", "17"), "bookworm": ("17",), "trixie": ("21",), "sid": ("8", "11", "17", "21", "25")}
+DEBIAN_POSTGRES = {"bullseye": "13", "bookworm": "15", "trixie": "17", "sid": "18"}
 # Python 3 of the Debian/Ubuntu releases the images start from (the cluster's PySpark workers).
-DISTRO_PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13", "focal": "3.8", "jammy": "3.10", "noble": "3.12"}
+DISTRO_PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13", "sid": "3.13", "focal": "3.8", "jammy": "3.10", "noble": "3.12"}
 # The oldest Python each Spark line supports (Spark's docs, "Python Version Supported").
 SPARK_MIN_PYTHON = {"3.5": (3, 8), "4.0": (3, 9), "4.1": (3, 10)}
 # The names engines, kernels and image manifests give one CPU architecture -> Docker's name for it.

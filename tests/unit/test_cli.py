@@ -104,7 +104,7 @@ def test_profile_diff(cli) -> None:
     r = cli("--json", "profile", "diff", "default", "legacy")
     changes = {c["key"]: (c["a"], c["b"]) for c in json.loads(r.out)["changes"]}
     assert changes["versions.hive"] == ("4.0.1", "3.1.3")
-    assert changes["images.java_package"] == (None, "")
+    assert changes["images.base"] == ("debian:bookworm-slim", "debian:sid-slim") and "images.java_package" not in changes
     assert "versions.postgres" not in changes
 
 

@@ -106,9 +106,17 @@ def test_ca_bundle_changes_the_root_image(tmpl: Path) -> None:
 def test_build_args_follow_the_profile(tmpl: Path) -> None:
     legacy = profile.resolve("legacy")
     args = images.build_args(legacy)
-    assert args["BASE_IMAGE"] == "eclipse-temurin:8-jre-jammy"
-    assert args["JAVA_PACKAGE"] == ""
+    assert (args["BASE_IMAGE"], args["JAVA_PACKAGE"]) == ("debian:sid-slim", "openjdk-8-jre-headless")
+    temurin = images.build_args(temurin_legacy(tmpl.parent))
+    assert (temurin["BASE_IMAGE"], temurin["JAVA_PACKAGE"]) == ("eclipse-temurin:8-jre-jammy", "")
     assert images.build_args(profile.resolve("default"))["JAVA_PACKAGE"] == "openjdk-17-jre-headless"
+
+
+def temurin_legacy(d: Path) -> profile.Profile:
+    """legacy on a Temurin 8 JRE image, as a team with its own registry writes it."""
+    f = d / "temurin.toml"
+    f.write_text('schema = 1\nname = "temurin"\nextends = "legacy"\n[images]\nbase = "eclipse-temurin:8-jre-jammy"\njava_package = ""\n')
+    return profile.load_profile(f)
 
 
 def test_build_runs_no_docker_build_when_everything_exists(tmpl: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,14 +173,15 @@ def test_a_tampered_cached_artifact_stops_the_build_before_docker_sees_it(tmpl: 
 
 def test_a_missing_base_image_stops_build_before_any_fetch_or_build_and_says_how(tmpl: Path, monkeypatch: pytest.MonkeyPatch,
                                                                                   bases_present: list[str]) -> None:
-    """Issue 17: the legacy profile's Temurin 8 base is not on an engine without a registry: fail first, with the fix."""
+    """Issue 17: a Temurin 8 base is not on an engine without a registry: fail first, with the fix."""
     built, fetched = [], []
     monkeypatch.setattr(docker, "images", lambda **kw: [])
     monkeypatch.setattr(docker, "build", lambda ctx, tag, **kw: built.append(tag) or iter(()))
-    legacy = profile.resolve("legacy")
+    legacy = temurin_legacy(tmpl.parent)
     with pytest.raises(images.DevenvError) as e:
         images.build(legacy, lock_for(), ui=Ui(), before_first_build=lambda: fetched.append(1))
-    assert "the base image eclipse-temurin:8-jre-jammy is not on this Docker engine" in e.value.message
+    assert e.value.message.startswith("the base image eclipse-temurin:8-jre-jammy is not on this Docker engine")
+    assert "(profile 'temurin', [images] base)" in e.value.message
     assert "`docker pull eclipse-temurin:8-jre-jammy`" in e.value.hint and "devenv build --pull" in e.value.hint
     assert 'with Java 8 (e.g. a Temurin 8 JRE image from your registry), and java_package = ""' in e.value.hint
     assert built == [] and fetched == []

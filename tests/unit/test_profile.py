@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from devenv import compat, profile, schema
+from devenv import compat, images, profile, schema
 from devenv.errors import DevenvError, ProfileError
 from devenv.tomlsource import format_path, locate
 
@@ -38,12 +38,13 @@ def test_default_runs_entirely_on_java_17() -> None:
         assert support is not None and "17" in support.java
 
 
-def test_legacy_pins_and_base_image_from_outside_debian() -> None:
+def test_legacy_pins_java_8_from_the_one_debian_suite_that_has_it() -> None:
     p = profile.resolve("legacy")
     assert (p.versions["hadoop"], p.versions["hive"], p.versions["java"]) == ("3.3.6", "3.1.3", "8")
     assert p.versions["spark"].startswith("3.5.")
-    assert compat.debian_suite(p.images["base"]) is None
-    assert p.images["java_package"] == ""
+    assert compat.debian_suite(p.images["base"]) == "sid" and "java_package" not in p.images
+    assert images.build_args(p)["JAVA_PACKAGE"] == "openjdk-8-jre-headless"
+    assert compat.check(dict(p.versions), {"base": "debian:bookworm-slim"})[0][1].endswith('Nearest valid choice: base = "debian:sid-slim"')
 
 
 # --- lookup order ---------------------------------------------------------

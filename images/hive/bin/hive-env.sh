@@ -41,10 +41,9 @@ HIVE_JAVA17_OPTS=(
   --add-opens=java.sql/java.sql=ALL-UNNAMED
 )
 
-java_major() {
-  local v
-  v=$("${JAVA_HOME:-/opt/java}/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-  echo "${v#1.}"
+# Java 8 is the JRE with lib/rt.jar (modules replaced it in 9); no JVM is started to ask.
+java_9_or_later() {
+  [[ ! -f "${JAVA_HOME:-/opt/java}/lib/rt.jar" ]]
 }
 
 # Hadoop's jars: a list fixed at image build time (hive-classpath), so the
@@ -75,7 +74,7 @@ hive_java() {
   # shellcheck disable=SC2206
   local jvm_flags=(${HIVE_JVM_FLAGS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=64m -Xms64m})
   opts+=("-Xmx$size" "${jvm_flags[@]}" -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true)
-  if (( $(java_major) >= 9 )); then opts+=("${HIVE_JAVA17_OPTS[@]}"); fi
+  if java_9_or_later; then opts+=("${HIVE_JAVA17_OPTS[@]}"); fi
   opts+=("-Dhive.log.dir=${HIVE_LOG_DIR:-/tmp/hive}" -Dlog4j2.formatMsgNoLookups=true)
   # shellcheck disable=SC2206 # word splitting of user-supplied options is intended
   local extra=(${HIVE_JAVA_OPTS:-})
