@@ -19,7 +19,8 @@ from integration.conftest import REPO, devenv, integration_home
 
 pytestmark = pytest.mark.docker
 
-NAME = "ci-default"
+# benchmarks/profiles.py runs this module against other built-in profiles (DEVENV_PROFILE) under another name
+NAME = os.environ.get("DEVENV_IT_NAME", "ci-default")
 SERVICES = {"namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "spark-history",
             "metastore-db", "metastore", "hiveserver2"}
 
@@ -166,15 +167,18 @@ def test_host_hive_client_queries_over_thrift(cluster) -> None:
 
 def _host_pyspark_python() -> str:
     """A Python with the pinned pyspark, installed from devenv's own verified cache (no second download)."""
+    from devenv import profile as prof
+
+    pin = str(prof.resolve(cwd=REPO).versions["spark"])
     try:
         import pyspark  # noqa: F401
 
-        if pyspark.__version__ == "4.1.1":
+        if pyspark.__version__ == pin:
             return sys.executable
     except ImportError:
         pass
     cache = integration_home() / "cache" / "artifacts" / "pypi"
-    files = [str(p) for p in cache.glob("py4j-*.whl")] + [str(cache / "pyspark-4.1.1.tar.gz")]
+    files = [str(p) for p in cache.glob("py4j-*.whl")] + [str(cache / f"pyspark-{pin}.tar.gz")]
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *files], check=True)
     return sys.executable
 
@@ -218,7 +222,7 @@ def test_readme_quickstart_and_devenv_shell_typed_in_a_terminal(cluster) -> None
     from devenv import profile as prof
     from integration import readme_session as rs
 
-    versions = prof.load_profile(prof.select("default")[0]).versions
+    versions = prof.resolve(cwd=REPO).versions  # DEVENV_PROFILE: benchmarks/profiles.py
     pins = rs.Pins(hadoop=str(versions["hadoop"]), spark=str(versions["spark"]), cluster=NAME)
     term = rs.Terminal(rs.host_env(integration_home()))
     typed: list[str] = []
