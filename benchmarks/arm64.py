@@ -71,8 +71,13 @@ def ensure_base() -> float:
 
 def arm_profile(d: Path) -> Path:
     p = d / "arm64.toml"
+    # Under QEMU a JVM's memory is its own plus the emulator's translated code: the default limits got the
+    # ResourceManager killed (exit 137), so each JVM service gets 1.5 GiB here, heaps unchanged in share.
+    jvms = ("namenode", "datanode", "resourcemanager", "nodemanager", "historyserver", "metastore", "hiveserver2")
+    memory = "".join(f'{s} = "1536m"\n' for s in jvms)
     p.write_text(f'schema = 1\nname = "arm64"\nextends = "default"\n\n[images]\nbase = "{BASE}"\ndb_base = "{BASE}"\n'
-                 f'platform = "{PLATFORM}"\n')
+                 f'platform = "{PLATFORM}"\n\n[resources]\ntotal = "16g"\n\n[resources.memory]\n{memory}'
+                 f'spark-history = "2048m"\n')
     return p
 
 
@@ -97,16 +102,24 @@ def up(prof: Path, home: str) -> dict[str, str]:
     try:
         start = time.perf_counter()
         with subprocess.Popen([sys.executable, "-m", "devenv", "--json", "--profile", str(prof), "up", "--name", name,
-                               "--ports", "auto", "--wait-timeout", "3600"], stdout=subprocess.PIPE, text=True, cwd=REPO,
+                               "--ports", "auto", "--wait-timeout", "1500"], stdout=subprocess.PIPE, text=True, cwd=REPO,
                               env={**os.environ, **env, "DEVENV_HOME": home, "NO_COLOR": "1"}) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
-                if line.startswith("{"):
+                try:  # one JSON event per line; the final document spans lines
                     e = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(e, dict):
                     if e.get("event") == "service-ready":
                         ready[e["service"]] = f"{e.get('seconds', time.perf_counter() - start):.0f} s"
+                    elif e.get("event") in ("error", "failed"):
+                        ready["(up)"] = str(e.get("message", e))[:100]
         return ready
     finally:
+        logs = Path(home) / "exported-logs" / name
+        devenv("logs", "--profile", str(prof), "--name", name, "--export", str(logs), home=home, check=False, env_extra=env)
+        print(f"service logs of the arm64 cluster: {logs}", file=sys.stderr)
         devenv("down", "--profile", str(prof), "--name", name, "--volumes", "--yes", home=home, check=False, env_extra=env)
 
 

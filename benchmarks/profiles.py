@@ -2,7 +2,7 @@
 
 For each profile named (default: spark40): its committed lock must exist; `devenv build`
 is timed; the whole integration module tests/integration/test_lifecycle.py runs with
-DEVENV_PROFILE set to the profile (the same host-client checks as `default`: WebHDFS,
+DEVENV_IT_PROFILE set to the profile (the same host-client checks as `default`: WebHDFS,
 Thrift to HiveServer2, host pyspark at the profile's Spark pin, MapReduce and Spark on
 YARN, the README typed into `devenv shell`, down/up keeping data); then a cluster of
 the profile is started and `devenv seed --only tpch` loads TPC-H SF 0.01, verified
@@ -32,7 +32,7 @@ from _common import REPO, devenv, last_json, table  # noqa: E402
 
 def lifecycle(profile: str, home: str) -> tuple[str, float]:
     """Run test_lifecycle.py against PROFILE; ('N passed, M failed', seconds)."""
-    env = {**os.environ, "CI": "true", "DEVENV_TEST_HOME": home, "DEVENV_PROFILE": profile, "DEVENV_IT_NAME": f"prof-{profile}"}
+    env = {**os.environ, "CI": "true", "DEVENV_TEST_HOME": home, "DEVENV_IT_PROFILE": profile, "DEVENV_IT_NAME": f"prof-{profile}"}
     start = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/integration/test_lifecycle.py"],
                        cwd=REPO, env=env, capture_output=True, text=True)

@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# benchmarks/profiles.py runs a module against another built-in profile: every devenv the tests start
+# gets it as DEVENV_PROFILE (the unit fixture `isolated` clears DEVENV_PROFILE itself for each test)
+IT_PROFILE = os.environ.get("DEVENV_IT_PROFILE", "")
 
 
 def integration_home() -> Path:
@@ -46,7 +49,8 @@ def devenv(*args: str, check: bool = True, timeout: float = 1800, env: dict[str,
     """Run `python -m devenv ARGS` with the integration home; fail with its output if `check` and it fails."""
     # CI=true with DEVENV_TRUST=1: the explicit opt-in for pipelines; the profiles under tests/profiles/ (seed steps)
     # come from this repository, and the test home must not need `devenv trust` run by hand
-    e = {**os.environ, "DEVENV_HOME": str(integration_home()), "NO_COLOR": "1", "CI": "true", "DEVENV_TRUST": "1", **(env or {})}
+    e = {**os.environ, "DEVENV_HOME": str(integration_home()), "NO_COLOR": "1", "CI": "true", "DEVENV_TRUST": "1",
+         **({"DEVENV_PROFILE": IT_PROFILE} if IT_PROFILE else {}), **(env or {})}
     p = subprocess.run([sys.executable, "-m", "devenv", *args], capture_output=True, text=True, timeout=timeout, env=e, cwd=REPO)
     r = Run(p.returncode, p.stdout, p.stderr)
     if check and r.code != 0:

@@ -144,4 +144,6 @@ def host_env(home: Path) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env.update({"PATH": bindir + os.pathsep + env.get("PATH", ""), "DEVENV_HOME": str(home), "TERM": "xterm", "NO_COLOR": "1"})
+    if os.environ.get("DEVENV_IT_PROFILE"):  # benchmarks/profiles.py
+        env["DEVENV_PROFILE"] = os.environ["DEVENV_IT_PROFILE"]
     return env

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from integration.conftest import REPO, devenv, integration_home
+from integration.conftest import IT_PROFILE, REPO, devenv, integration_home
 
 pytestmark = pytest.mark.docker
 
-# benchmarks/profiles.py runs this module against other built-in profiles (DEVENV_PROFILE) under another name
+# benchmarks/profiles.py runs this module against other built-in profiles (DEVENV_IT_PROFILE) under another name
 NAME = os.environ.get("DEVENV_IT_NAME", "ci-default")
 SERVICES = {"namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "spark-history",
             "metastore-db", "metastore", "hiveserver2"}
@@ -169,7 +169,7 @@ def _host_pyspark_python() -> str:
     """A Python with the pinned pyspark, installed from devenv's own verified cache (no second download)."""
     from devenv import profile as prof
 
-    pin = str(prof.resolve(cwd=REPO).versions["spark"])
+    pin = str(prof.resolve(IT_PROFILE or None, cwd=REPO).versions["spark"])
     try:
         import pyspark  # noqa: F401
 
@@ -222,7 +222,7 @@ def test_readme_quickstart_and_devenv_shell_typed_in_a_terminal(cluster) -> None
     from devenv import profile as prof
     from integration import readme_session as rs
 
-    versions = prof.resolve(cwd=REPO).versions  # DEVENV_PROFILE: benchmarks/profiles.py
+    versions = prof.resolve(IT_PROFILE or None, cwd=REPO).versions
     pins = rs.Pins(hadoop=str(versions["hadoop"]), spark=str(versions["spark"]), cluster=NAME)
     term = rs.Terminal(rs.host_env(integration_home()))
     typed: list[str] = []
