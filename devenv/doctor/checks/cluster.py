@@ -11,11 +11,12 @@ import re
 from typing import Any
 
 from devenv.doctor.model import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
-from devenv.labels import CLUSTER, SERVICE
+from devenv.labels import CLUSTER, SERVICE, VERSION_OF
 from devenv.services import NAMENODE_INFO
 
-CLUSTER_TIMEOUT = 10.0
-# service whose container answers for a component, the command, and how to read its answer
+CLUSTER_TIMEOUT = 10.0  # cluster.leftovers lists every kind; cluster.versions of an unlabelled image starts JVMs
+# service whose container answers for a component, the command, and how to read its answer; each image's build
+# runs the same report, fails unless it prints the pin, and records it as the label devenv.version.<component>
 VERSION_REPORTS = (
     ("hadoop", "namenode", ["hadoop", "version"], r"Hadoop (\d+\.\d+\.\d+)"),
     ("hive", "metastore", ["hive", "--version"], r"Hive (\d+\.\d+\.\d+)"),
@@ -59,7 +60,17 @@ def cluster_images(ctx: Context) -> Finding:
     return ok(f"cluster {name!r}: all {len(running)} containers run the current builds of their images", found=found, required="current builds")
 
 
-@check("cluster.versions", "each service's own version report equals the pin", timeout=CLUSTER_TIMEOUT)
+def _reported(ctx: Context, c: Any, component: str, argv: list[str], pattern: str) -> tuple[str, bool]:
+    """(version, from the image's label): the label its build recorded, else (an image built before devenv
+    recorded versions) the service's own report, which starts a JVM."""
+    have = c.labels.get(VERSION_OF + component)
+    if have is not None:
+        return have, True
+    m = re.search(pattern, ctx.probes.exec_in(c.name, argv))
+    return (m.group(1) if m else "unreadable"), False
+
+
+@check("cluster.versions", "each service's own version report (recorded by its image's build) equals the pin", timeout=CLUSTER_TIMEOUT)
 def cluster_versions(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     pins = ctx.profile.versions
@@ -68,11 +79,10 @@ def cluster_versions(ctx: Context) -> Finding:
         c = _service(running, service)
         if c is None or component not in pins:
             continue
-        out = ctx.probes.exec_in(c.name, argv)
-        m = re.search(pattern, out)
-        have = m.group(1) if m else "unreadable"
+        have, labelled = _reported(ctx, c, component, argv, pattern)
         found.append(f"{component} {have}")
-        (good if have == pins[component] else bad).append(f"{service} reports {component.capitalize()} {have}, the profile pins {pins[component]}")
+        says = f"{service}'s image recorded {component.capitalize()} {have} at build" if labelled else f"{service} reports {component.capitalize()} {have}"
+        (good if have == pins[component] else bad).append(f"{says}, the profile pins {pins[component]}")
     if not found:
         return skip(f"cluster {name!r} runs none of namenode, metastore, spark-history")
     required = ", ".join(f"{c} {pins[c]}" for c, *_ in VERSION_REPORTS if c in pins)
