@@ -36,6 +36,8 @@ def time_once(extra: list[str]) -> tuple[float, float, dict[str, int], dict[str,
     wall = time.perf_counter() - start
     doc = json.loads(p.stdout)
     per = {c["id"]: float(c["seconds"]) for c in doc["checks"]}
+    if any(c["id"] == "cluster.hdfs" and c["state"] != "skip" for c in doc["checks"]):
+        per["(the profile's cluster is running)"] = 0.0
     errors = [f"{c['id']}: {c['message']}" for c in doc["checks"] if c["state"] == "error"]
     return wall, float(doc["summary"]["seconds"]), {s: doc["summary"][s] for s in ("ok", "warn", "fail", "skip", "error")}, per, errors
 
@@ -88,10 +90,13 @@ def main() -> int:
     after = cluster_state(args.allow_cluster)
     state = before if before == after else f"{before} before, {after} after"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    checked = "(the profile's cluster is running)" in per  # its cluster checks ran: the 3 s goal
+    per.pop("(the profile's cluster is running)", None)
+    target = GOAL_CLUSTER if checked else GOAL_NO_CLUSTER
+    state += ", the profile's cluster checked" if checked else ", no cluster of the profile"
     t = Table(title=f"devenv doctor, {state}, {args.runs} runs (load average {load:.1f} on {os.cpu_count()} CPUs)")
     for col in ("measure", "median s", "min s", "max s", "target s", "met"):
         t.add_column(col)
-    target = GOAL_CLUSTER if "WITH" in state else GOAL_NO_CLUSTER
     med = statistics.median(walls)
     met = "yes" if med < target else "NO"
     t.add_row("whole run (process)", f"{med:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}", f"< {target}", met)
