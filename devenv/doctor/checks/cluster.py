@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from devenv.doctor.model import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
+from devenv.doctor.model import WAITING_TIMEOUT, Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
 from devenv.labels import CLUSTER, SERVICE, VERSION_OF
 from devenv.services import NAMENODE_INFO
 
@@ -42,7 +42,7 @@ def _url(ctx: Context, instance: str, port_name: str, path: str) -> str | None:
     return p.url_to(path, numeric=True) if p else None
 
 
-@check("cluster.images", "containers run the current builds of their images (drift)")
+@check("cluster.images", "containers run the current builds of their images (drift)", timeout=WAITING_TIMEOUT)
 def cluster_images(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     drift = []
@@ -96,7 +96,7 @@ def _value(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
-@check("cluster.config", "the daemons' effective configuration holds the profile's overrides")
+@check("cluster.config", "the daemons' effective configuration holds the profile's overrides", timeout=WAITING_TIMEOUT)
 def cluster_config(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     overrides = ctx.profile.config
@@ -131,7 +131,7 @@ def cluster_config(ctx: Context) -> Finding:
     return ok(f"cluster {name!r}: all {checked} overrides are in effect{note}", found=f"{checked} in effect", required="every override")
 
 
-@check("cluster.hdfs", "HDFS out of safe mode with every datanode live")
+@check("cluster.hdfs", "HDFS out of safe mode with every datanode live", timeout=WAITING_TIMEOUT)
 def cluster_hdfs(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     if _service(running, "namenode") is None:
@@ -153,7 +153,7 @@ def cluster_hdfs(ctx: Context) -> Finding:
     return ok(f"HDFS is out of safe mode with {live} of {want} datanodes live", found=found, required=required)
 
 
-@check("cluster.yarn", "every NodeManager registered and healthy")
+@check("cluster.yarn", "every NodeManager registered and healthy", timeout=WAITING_TIMEOUT)
 def cluster_yarn(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     if _service(running, "resourcemanager") is None:
