@@ -146,7 +146,8 @@ def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", w
     if prev and prev.get("profile_path") and Path(prev["profile_path"]).resolve() != Path(str(profile.path)).resolve():
         raise DevenvError(f"cluster {c.name!r} was created from profile {prev['profile']!r} ({prev['profile_path']})",
                           hint=f"use another --name for this profile, or remove that cluster: devenv down --name {c.name} --volumes")
-    conts, made = docker.containers(c.name), [*docker.volumes(c.name), *docker.networks(c.name)]
+    conts, vols, nets = docker.cluster_resources(c.name)
+    made = [*vols, *nets]
     check_owner(c.name, [*conts, *made], adopt_unlabelled=True)
     existing = {r.name: r.labels for r in made}  # declared as they are (compose.render)
     overrides = c.port_overrides()

@@ -108,7 +108,7 @@ def engine_info() -> EngineInfo:
     info = _call("asking the Docker engine for its info", client().system.info, idempotent=True)
     ctx = "default"
     try:
-        ctx = next((c.name for c in client().context.list() if c.current), "default")
+        ctx = client().context.inspect().name or "default"  # the current one: one call
     except Exception:  # contexts are informational only
         pass
     text = lambda v: str(v or "")  # noqa: E731
@@ -182,6 +182,15 @@ def networks(cluster: str | None = None) -> list[ResourceInfo]:
     """devenv's networks, of one cluster or of all."""
     found = _inspect("network", ["-q", "--no-trunc", *_filters(cluster)])
     return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in found]
+
+
+def cluster_resources(cluster: str) -> tuple[list[ContainerInfo], list[ResourceInfo], list[ResourceInfo]]:
+    """The cluster's containers, volumes and networks: the three listings at once (each waits on the engine)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        found = pool.submit(containers, cluster), pool.submit(volumes, cluster), pool.submit(networks, cluster)
+        return found[0].result(), found[1].result(), found[2].result()
 
 
 def images(*, managed: bool = True) -> list[ImageInfo]:

@@ -14,4 +14,6 @@ CONFIG = "devenv.config"        # digest of a container's mounted configuration 
 IMAGE = "devenv.image"          # on images: which image (jvm, hadoop, ...)
 INPUTS = "devenv.inputs"        # on images: the digest of everything it was built from
 VERSIONS = "devenv.versions"    # on images: the profile's pinned versions
+VERSION_OF = "devenv.version."  # + hadoop/hive/spark, on images (so their containers): what the component's own
+                                # version report printed at build (images/*/Dockerfile; the build fails unless it is the pin)
 OWNER = "devenv.owner"          # the id of the devenv home that made it (devenv/owner.py); one engine has many homes

@@ -71,8 +71,23 @@ def inputs_digest(versions: dict[str, str], recipes: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
+_READ: dict[tuple[str, int, str], Lock] = {}  # (path, mtime, sha256 of its bytes) -> the checked lock: a command reads it once
+
+
 def read(path: Path) -> Lock:
-    """Read and check a lock: every problem located (file:line:col: key: message), nothing trusted unchecked."""
+    """Read and check a lock: every problem located (file:line:col: key: message), nothing trusted unchecked.
+
+    A lock already read and checked in this process, unchanged since (same bytes and time), is not parsed again."""
+    try:
+        key = (str(path), path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        return _read(path)
+    if key not in _READ:
+        _READ[key] = _read(path)
+    return _READ[key]
+
+
+def _read(path: Path) -> Lock:
     from devenv.errors import ProfileError
     from devenv.tomlsource import TomlSyntaxError, load
 

@@ -2,46 +2,74 @@
 
 HDFS: out of safe mode with every datanode live (NameNode JMX). YARN: every
 NodeManager RUNNING (ResourceManager REST). Metastore: a real Thrift call
-(get_all_databases) answered. HiveServer2: a JDBC query through Beeline.
-The web and RPC probes run from the host against the published ports, which
-also proves host access; probes return None when ready, else what is missing.
+(get_all_databases) answered. HiveServer2: a query run to its end over Thrift,
+as a JDBC client runs it. PostgreSQL: `pg_isready` in its container (its port is
+not published). The others run from the host against the published ports, which
+also proves host access, in parallel and without a JVM; one round asks each URL
+once however many probes read it. Probes return None when ready, else what is missing.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import struct
+import threading
 import urllib.request
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from devenv import docker
+from devenv import docker, thrift
 from devenv.services import JDBC_DATABASE, NAMENODE_INFO, PortPlan
 
 if TYPE_CHECKING:
     from devenv.profile import Profile
 
 Probe = Callable[[], "str | None"]
+Get = Callable[[str], Any]
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy: every endpoint is local
+HTTP_TIMEOUT = 2.0  # an idle daemon answers its JMX/REST in milliseconds; 2 s is a daemon that is not there yet
 
 
 def _open(url: str, timeout: float) -> Any:
     """GET `url` without any proxy (every endpoint is local)."""
-    req = urllib.request.Request(url, headers={"Accept": "application/json"})
-    return urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=timeout)
+    return _OPENER.open(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=timeout)
 
 
-def http_json(url: str, timeout: float = 2.0) -> Any:
+def http_json(url: str, timeout: float = HTTP_TIMEOUT) -> Any:
     """A daemon's JSON answer (the probes and `devenv doctor` use this one helper)."""
     with _open(url, timeout) as r:
         return json.loads(r.read().decode("utf-8"))
 
 
-def namenode(ports: PortPlan, datanodes: int) -> Probe:
+def shared(get: Get = http_json) -> Get:
+    """`get` asked once per URL however many probes of a round read it (the datanodes share the NameNode's
+    answer, the NodeManagers the ResourceManager's); its exception is shared the same way."""
+    answers: dict[str, tuple[bool, Any]] = {}
+    locks: dict[str, threading.Lock] = {}
+    guard = threading.Lock()
+
+    def once(url: str) -> Any:
+        with guard:
+            lock = locks.setdefault(url, threading.Lock())
+        with lock:
+            if url not in answers:
+                try:
+                    answers[url] = (True, get(url))
+                except Exception as e:  # noqa: BLE001 - handed to every probe that asks
+                    answers[url] = (False, e)
+        good, value = answers[url]
+        if not good:
+            raise value
+        return value
+
+    return once
+
+
+def namenode(ports: PortPlan, datanodes: int, get: Get = http_json) -> Probe:
     url = ports.get("namenode", "http").url_to(NAMENODE_INFO, numeric=True)
 
     def probe() -> str | None:
         try:
-            info = http_json(url)["beans"]
+            info = get(url)["beans"]
         except (OSError, ValueError, KeyError):
             return "web UI not answering yet"
         if not info:
@@ -56,13 +84,13 @@ def namenode(ports: PortPlan, datanodes: int) -> Probe:
     return probe
 
 
-def datanode(ports: PortPlan, inst: str) -> Probe:
+def datanode(ports: PortPlan, inst: str, get: Get = http_json) -> Probe:
     url = ports.get("namenode", "http").url_to(NAMENODE_INFO, numeric=True)
     data = ports.get(inst, "data")
 
     def probe() -> str | None:
         try:
-            info = http_json(url)["beans"]
+            info = get(url)["beans"]
             live = json.loads(info[0].get("LiveNodes") or "{}")
         except (OSError, ValueError, KeyError, IndexError):
             return "waiting for the NameNode"
@@ -73,12 +101,12 @@ def datanode(ports: PortPlan, inst: str) -> Probe:
     return probe
 
 
-def resourcemanager(ports: PortPlan) -> Probe:
+def resourcemanager(ports: PortPlan, get: Get = http_json) -> Probe:
     url = ports.get("resourcemanager", "http").url_to("/ws/v1/cluster/info", numeric=True)
 
     def probe() -> str | None:
         try:
-            state = http_json(url)["clusterInfo"]["state"]
+            state = get(url)["clusterInfo"]["state"]
         except (OSError, ValueError, KeyError):
             return "REST API not answering yet"
         return None if state == "STARTED" else f"state {state}"
@@ -86,12 +114,12 @@ def resourcemanager(ports: PortPlan) -> Probe:
     return probe
 
 
-def nodemanager(ports: PortPlan, inst: str) -> Probe:
+def nodemanager(ports: PortPlan, inst: str, get: Get = http_json) -> Probe:
     url = ports.get("resourcemanager", "http").url_to("/ws/v1/cluster/nodes", numeric=True)
 
     def probe() -> str | None:
         try:
-            nodes = (http_json(url)["nodes"] or {}).get("node", [])
+            nodes = (get(url)["nodes"] or {}).get("node", [])
         except (OSError, ValueError, KeyError, AttributeError):
             return "waiting for the ResourceManager"
         for n in nodes:
@@ -107,7 +135,7 @@ def http_ok(ports: PortPlan, inst: str, path: str) -> Probe:
 
     def probe() -> str | None:
         try:
-            with _open(url, 2) as r:
+            with _open(url, HTTP_TIMEOUT) as r:
                 return None if r.status == 200 else f"HTTP {r.status}"
         except OSError:
             return "web UI not answering yet"
@@ -115,36 +143,7 @@ def http_ok(ports: PortPlan, inst: str, path: str) -> Probe:
     return probe
 
 
-def thrift_get_all_databases(host: str, port: int, timeout: float = 5.0) -> list[str]:
-    """One real metastore call over Thrift's binary protocol (unframed, as the metastore serves by default)."""
-    name = b"get_all_databases"
-    msg = struct.pack("!iI", -2147418112 | 1, len(name)) + name + struct.pack("!i", 1) + b"\x00"  # CALL, seqid 1, empty args
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(msg)
-        f = s.makefile("rb")
-
-        def read(n: int) -> bytes:
-            b = f.read(n)
-            if len(b) != n:
-                raise OSError("connection closed by the metastore")
-            return b
-
-        (version,) = struct.unpack("!i", read(4))
-        mtype = version & 0xFF
-        (nlen,) = struct.unpack("!i", read(4))
-        read(nlen + 4)  # name, seqid
-        if mtype != 2:  # REPLY; 3 = EXCEPTION
-            raise OSError(f"the metastore answered with a Thrift exception (message type {mtype})")
-        (ftype,) = struct.unpack("!b", read(1))
-        if ftype != 15:  # field 0 (success): list<string>
-            raise OSError("the metastore answered get_all_databases with an error")
-        read(2)  # field id
-        _etype, size = struct.unpack("!bi", read(5))
-        out = []
-        for _ in range(size):
-            (slen,) = struct.unpack("!i", read(4))
-            out.append(read(slen).decode("utf-8"))
-        return out
+thrift_get_all_databases = thrift.get_all_databases  # one real metastore call (the probe and its tests use this name)
 
 
 def metastore(ports: PortPlan) -> Probe:
@@ -160,29 +159,30 @@ def metastore(ports: PortPlan) -> Probe:
     return probe
 
 
-def hiveserver2(ports: PortPlan, container: str) -> Probe:
+HS2_TIMEOUT = 10.0  # a warm HiveServer2 opens a session and runs SELECT 1 in well under a second; a busy one may take seconds
+
+
+def hiveserver2(ports: PortPlan) -> Probe:
+    """A query as a JDBC client runs it (open a session, SELECT 1 to its end, close), over Thrift from the host."""
     p = ports.get("hiveserver2", "jdbc")
-    jdbc = p.url_to(JDBC_DATABASE, inside=True)  # beeline runs in the container, like a client in the cluster
 
     def probe() -> str | None:
         try:
-            socket.create_connection((p.connect_host(numeric=True), p.connect_port()), timeout=2).close()
-        except OSError:
+            thrift.hiveserver2_query(p.connect_host(numeric=True), p.connect_port(), "SELECT 1", user="hadoop", timeout=HS2_TIMEOUT)
+        except ConnectionRefusedError:
             return "JDBC port not open yet"
-        try:
-            out = docker.exec_in(container, ["beeline", "-u", jdbc, "-n", "hadoop",
-                                             "--silent=true", "--outputformat=csv2", "-e", "SELECT 1 AS ready"])
-        except Exception as e:  # noqa: BLE001 - any failure means not ready yet
-            return f"JDBC query failed: {str(e).splitlines()[0][:120]}"
-        return None if "ready" in out else "JDBC query gave no answer"
+        except OSError as e:
+            return f"query failed: {(str(e) or e.__class__.__name__).splitlines()[0][:120]}"
+        return None
 
     return probe
 
 
-def postgres(container: str) -> Probe:
+def postgres(container: Callable[[], str]) -> Probe:
+    """`pg_isready` in the database's container (named when the probe runs)."""
     def probe() -> str | None:
         try:
-            docker.exec_in(container, ["pg_isready", "-q", "-h", "127.0.0.1", "-U", "hive", "-d", "metastore"])
+            docker.exec_in(container(), ["pg_isready", "-q", "-h", "127.0.0.1", "-U", "hive", "-d", "metastore"])
         except Exception:  # noqa: BLE001
             return "not accepting connections yet"
         return None
@@ -203,20 +203,26 @@ def tcp_open(ports: PortPlan, inst: str, name: str) -> Probe:
     return probe
 
 
+ENGINE_PROBED = ("metastore-db",)  # services whose probe runs in their container: it needs the listing
+
+
 def probes(profile: "Profile", ports: PortPlan, containers: Mapping[str, str], *, quick: bool = False) -> dict[str, Probe]:
-    """instance -> probe, for every enabled instance; `quick` skips the probes that start a JVM."""
+    """instance -> probe, for every enabled instance; `quick`: HiveServer2's port open rather than a query.
+
+    `containers` (instance -> container name) is read when a probe runs, not before."""
     from devenv.services import instances
 
+    get = shared()
     out: dict[str, Probe] = {}
     for inst, svc in instances(profile):
         if svc == "namenode":
-            out[inst] = namenode(ports, profile.topology["datanodes"])
+            out[inst] = namenode(ports, profile.topology["datanodes"], get)
         elif svc == "datanode":
-            out[inst] = datanode(ports, inst)
+            out[inst] = datanode(ports, inst, get)
         elif svc == "resourcemanager":
-            out[inst] = resourcemanager(ports)
+            out[inst] = resourcemanager(ports, get)
         elif svc == "nodemanager":
-            out[inst] = nodemanager(ports, inst)
+            out[inst] = nodemanager(ports, inst, get)
         elif svc == "historyserver":
             out[inst] = http_ok(ports, inst, "/ws/v1/history/info")
         elif svc == "spark-history":
@@ -224,30 +230,36 @@ def probes(profile: "Profile", ports: PortPlan, containers: Mapping[str, str], *
         elif svc == "metastore":
             out[inst] = metastore(ports)
         elif svc == "hiveserver2":
-            out[inst] = tcp_open(ports, inst, "jdbc") if quick else hiveserver2(ports, containers.get(inst, inst))
+            out[inst] = tcp_open(ports, inst, "jdbc") if quick else hiveserver2(ports)
         elif svc == "metastore-db":
-            out[inst] = postgres(containers.get(inst, inst))
+            out[inst] = postgres(lambda inst=inst: containers.get(inst, inst))
     return out
 
 
 def check(profile: "Profile", ports: PortPlan, cluster: str, *, quick: bool = False,
           only: Iterable[str] | None = None,
           containers: Iterable["docker.ContainerInfo"] | None = None) -> tuple[dict[str, "docker.ContainerInfo"], dict[str, str | None]]:
-    """One round of questions: the cluster's containers, then every probe (or those in `only`) in parallel.
+    """One round of questions: every probe (or those in `only`) in parallel, and the cluster's containers.
 
     Returns (instance -> container, instance -> None when ready else what is missing);
-    an instance whose container is not running answers "container not running". `containers`: the
-    cluster's containers when the caller has just listed them (not listed again).
+    an instance whose container is not running answers "container not running". The probes
+    from the host start before the engine is asked (they need no listing); those that run in a
+    container start once it is listed. `containers`: the cluster's containers when the caller
+    has just listed them (not listed again).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    conts = {ci.service: ci for ci in (docker.containers(cluster) if containers is None else containers)}
-    found = probes(profile, ports, {k: v.name for k, v in conts.items()}, quick=quick)
+    from devenv.services import base_service
+
+    names: dict[str, str] = {}
+    found = probes(profile, ports, names, quick=quick)
     wanted = set(only) if only is not None else set(found)
     ask = [inst for inst in found if inst in wanted]
-
-    def answer(inst: str) -> str | None:
-        return found[inst]() if inst in conts and conts[inst].running else "container not running"
-
+    later = [inst for inst in ask if base_service(inst) in ENGINE_PROBED]
     with ThreadPoolExecutor(max_workers=max(1, len(ask))) as pool:
-        return conts, dict(zip(ask, pool.map(answer, ask)))
+        futures = {inst: pool.submit(found[inst]) for inst in ask if inst not in later}
+        conts = {ci.service: ci for ci in (docker.containers(cluster) if containers is None else containers)}
+        names.update({k: v.name for k, v in conts.items()})
+        running = {inst for inst, ci in conts.items() if ci.running}
+        futures.update({inst: pool.submit(found[inst]) for inst in later if inst in running})
+        return conts, {inst: futures[inst].result() if inst in running else "container not running" for inst in ask}

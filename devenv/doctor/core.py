@@ -90,7 +90,9 @@ def run_checks(checks: Sequence[Check], ctx: Context) -> list[Result]:
         try:
             finding, end = fut.result(timeout=max(0.0, c.timeout - (time.perf_counter() - start)))
         except FutureTimeout:
-            finding, end = Finding("error", f"timed out after {c.timeout:g} s", fix="run it alone with -v (devenv doctor --check " + c.id + "); the debug log shows where it waited"), time.perf_counter()
+            what = ctx.waiting_for(f"doctor-{c.id}")
+            finding, end = Finding("error", f"timed out after {c.timeout:g} s" + (f" waiting for {what}" if what else ""),
+                                   fix="run it alone with -v (devenv doctor --check " + c.id + "); the debug log shows where it waited"), time.perf_counter()
         results.append(Result(c, finding, end - start))
         log.debug("check %s: %s %s (%.3f s)", c.id, finding.state, finding.message, end - start)
     return results

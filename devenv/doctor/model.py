@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from devenv import labels
 from devenv.errors import DevenvError
@@ -38,6 +39,11 @@ CATEGORIES = {
     "cluster": "Running cluster",
 }
 DEFAULT_TIMEOUT = 2.5
+# Checks that wait for the engine's shared answers or the network. Measured (issue 18, 2 CPUs): with a
+# cluster up and a load average of 6 they end 1.1-2.1 s after the run starts, ~1.5 s of it the shared
+# answers (python-on-whales import, `docker info`, listings); 2.5 s cut that close and net.sources and
+# the test container were seen in error. 5 s is over twice the slowest seen: only a hung probe reaches it.
+WAITING_TIMEOUT = 5.0
 NO_CLUSTER = "no cluster is running (devenv up starts one)"
 
 
@@ -115,7 +121,8 @@ class Context:
 
     def __init__(self, probes: "Probes", paths: "Paths", profile: "Profile | None" = None,
                  user_config: Mapping[str, Any] | None = None, profile_error: DevenvError | None = None):
-        self.probes = probes
+        self._waits: dict[str, str] = {}  # thread name -> what it waits for now
+        self.probes: Any = _Traced(probes, self.waiting)
         self.paths = paths
         self._profile = profile
         self.user_config: Mapping[str, Any] = user_config or {}
@@ -124,11 +131,29 @@ class Context:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    @contextmanager
+    def waiting(self, what: str) -> Iterator[None]:
+        """Say what this check's thread waits for meanwhile (a timeout names it: `waiting_for`)."""
+        me = threading.current_thread().name
+        before = self._waits.get(me)
+        self._waits[me] = what
+        try:
+            yield
+        finally:
+            if before is None:
+                self._waits.pop(me, None)
+            else:
+                self._waits[me] = before
+
+    def waiting_for(self, thread: str) -> str | None:
+        """What the check running in `thread` waits for now, if it says."""
+        return self._waits.get(thread)
+
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
         """`fn()` computed once per run however many checks ask; its exception is re-raised to each."""
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        with self.waiting(WAITS.get(key, key)), lock:
             if key not in self._memo:
                 try:
                     self._memo[key] = (True, fn())
@@ -195,6 +220,32 @@ class Context:
         if mine:
             return mine[0], by_name[mine[0]]
         raise Skip(f"no cluster of profile {name!r} is running (running: {', '.join(sorted(by_name))}); devenv up starts one")
+
+
+# what a shared answer (`Context.once` key) or a probe waits for, in a timeout's words
+WAITS = {"engine_info": "the engine's `docker info`", "engine_details": "the engine's details", "containers": "the engine's container listing",
+         "images": "the engine's image listing", "sources": "the artifact sources' addresses (Maven's and pip's own configuration)",
+         "run_container": "a test container from {0} to run", "http_json": "{0} to answer", "http_status": "{0} to answer",
+         "tls_handshake": "a TLS handshake with {0}", "exec_in": "a command in container {0}", "command": "the command {0}"}
+
+
+class _Traced:
+    """The probes, each call saying what its thread waits for (`Context.waiting`) while it runs."""
+
+    def __init__(self, probes: Any, waiting: Callable[[str], Any]):
+        self._probes, self._waiting = probes, waiting
+
+    def __getattr__(self, name: str) -> Any:
+        fn = getattr(self._probes, name)
+        if not callable(fn):
+            return fn
+
+        def traced(*args: Any, **kw: Any) -> Any:
+            first = str(args[0])[:80] if args and isinstance(args[0], (str, list, tuple)) else ""
+            with self._waiting(WAITS.get(name, name + (" {0}" if first else "")).format(first)):
+                return fn(*args, **kw)
+
+        return traced
 
 
 def submit(fn: Callable[[], Any], name: str = "doctor") -> "Future[Any]":

@@ -825,3 +825,27 @@ def test_cluster_leftovers_leave_other_homes_and_unknown_owners_alone() -> None:
     ctx = cluster_ctx([*CLUSTER, their_box], networks=[legacy_net], volumes=[their_vol])
     assert state_msg(run("cluster.leftovers", ctx)) == (
         "ok", "nothing left of removed clusters (3 of other devenv homes or an older devenv left alone: `devenv prune --all-owners` lists them)")
+
+
+def _labelled(versions: dict[str, str]) -> list[ContainerState]:
+    """The cluster's containers with the version labels their images' builds recorded."""
+    out = []
+    for c in CLUSTER:
+        image = c.image_ref.split("/")[1].split(":")[0]
+        upto = {"hadoop": ["hadoop"], "hive": ["hadoop", "hive"], "spark": ["hadoop", "hive", "spark"]}[image]
+        out.append(dataclasses.replace(c, labels={**c.labels, **{f"devenv.version.{k}": versions[k] for k in upto}}))
+    return out
+
+
+def test_cluster_versions_reads_the_labels_without_starting_a_jvm() -> None:
+    pinned = {"hadoop": "3.4.2", "hive": "4.0.1", "spark": "4.1.1"}
+    no_exec = lambda *a, **k: pytest.fail("a labelled image's version is not asked of the service")  # noqa: E731
+    f = run("cluster.versions", cluster_ctx(_labelled(pinned), exec_in=no_exec))
+    assert state_msg(f) == ("ok", "cluster 'default': hadoop 3.4.2, hive 4.0.1, spark 4.1.1 as pinned")
+
+
+def test_cluster_versions_sees_a_label_that_differs_from_the_pin() -> None:
+    drifted = {"hadoop": "3.4.2", "hive": "4.0.0", "spark": "4.1.1"}
+    f = run("cluster.versions", cluster_ctx(_labelled(drifted), exec_in=lambda *a, **k: pytest.fail("labelled")))
+    assert state_msg(f) == ("fail", "cluster 'default': metastore's image recorded Hive 4.0.0 at build, the profile pins 4.0.1")
+    assert f.found == "hadoop 3.4.2, hive 4.0.0, spark 4.1.1" and f.fix == "the images were built from another profile: devenv build, then devenv up"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devenv import doctor
+from devenv import docker, doctor
 from devenv.doctor import Check, Context, Finding, SafeFix, Skip
 from devenv.errors import DevenvError
 from devenv.paths import paths
@@ -303,3 +303,26 @@ def test_safe_fix_is_a_description_and_an_action() -> None:
     fix = SafeFix("create x", lambda: done.append("x"))
     fix.apply()
     assert (fix.description, done) == ("create x", ["x"])
+
+
+def test_a_timeout_names_what_the_check_was_waiting_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    ctx = _ctx()
+    monkeypatch.setattr(docker, "engine_info", lambda: release.wait(10) and pytest.fail("released late"))
+
+    def needs_the_engine(ctx: Context) -> Finding:
+        ctx.engine()
+        return doctor.ok("late")
+
+    def runs_a_container(ctx: Context) -> Finding:
+        with ctx.waiting("a test container from debian:bookworm-slim"):
+            release.wait(10)
+        return doctor.ok("late")
+
+    checks = [Check("t.engine", "host", "engine", needs_the_engine, timeout=0.2), Check("t.run", "host", "run", runs_a_container, timeout=0.2)]
+    try:
+        results = doctor.run_checks(checks, ctx)
+    finally:
+        release.set()
+    assert [r.finding.message for r in results] == ["timed out after 0.2 s waiting for the engine's `docker info`",
+                                                     "timed out after 0.2 s waiting for a test container from debian:bookworm-slim"]

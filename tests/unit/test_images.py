@@ -193,3 +193,19 @@ def test_a_missing_base_image_stops_build_before_any_fetch_or_build_and_says_how
     bases_present.clear()
     images.build(profile.resolve("default"), lock_for(), ui=Ui(), names=["jvm"], pull=True)
     assert [t.split(":")[0] for t in built] == ["devenv/jvm"]
+
+
+def test_each_version_label_follows_the_build_step_that_checks_the_report() -> None:
+    """`devenv doctor` trusts devenv.version.* because the build fails unless the report printed the pin."""
+    from devenv.doctor.checks.cluster import VERSION_REPORTS
+    from devenv.labels import VERSION_OF
+
+    root = Path(__file__).resolve().parents[2] / "images"
+    for component, _service, argv, _pattern in VERSION_REPORTS:
+        text = (root / component / "Dockerfile").read_text()
+        arg = f"${{{component.upper()}_VERSION}}"
+        label = text.index(f'LABEL {VERSION_OF}{component}="{arg}"')
+        command = argv[2].split(" 2>")[0] if argv[0] == "bash" else " ".join(argv)
+        check = text.rindex(f'{arg}" ] || {{', 0, label)  # the build stops unless the report printed the pin
+        report = text.rindex(command, 0, check)
+        assert report < check < label, component

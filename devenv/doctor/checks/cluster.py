@@ -10,12 +10,13 @@ import json
 import re
 from typing import Any
 
-from devenv.doctor.model import Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
-from devenv.labels import CLUSTER, SERVICE
+from devenv.doctor.model import WAITING_TIMEOUT, Context, Finding, SafeFix, Skip, check, fail, ok, skip, warn
+from devenv.labels import CLUSTER, SERVICE, VERSION_OF
 from devenv.services import NAMENODE_INFO
 
-CLUSTER_TIMEOUT = 10.0
-# service whose container answers for a component, the command, and how to read its answer
+CLUSTER_TIMEOUT = 10.0  # cluster.leftovers lists every kind; cluster.versions of an unlabelled image starts JVMs
+# service whose container answers for a component, the command, and how to read its answer; each image's build
+# runs the same report, fails unless it prints the pin, and records it as the label devenv.version.<component>
 VERSION_REPORTS = (
     ("hadoop", "namenode", ["hadoop", "version"], r"Hadoop (\d+\.\d+\.\d+)"),
     ("hive", "metastore", ["hive", "--version"], r"Hive (\d+\.\d+\.\d+)"),
@@ -41,7 +42,7 @@ def _url(ctx: Context, instance: str, port_name: str, path: str) -> str | None:
     return p.url_to(path, numeric=True) if p else None
 
 
-@check("cluster.images", "containers run the current builds of their images (drift)")
+@check("cluster.images", "containers run the current builds of their images (drift)", timeout=WAITING_TIMEOUT)
 def cluster_images(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     drift = []
@@ -59,7 +60,17 @@ def cluster_images(ctx: Context) -> Finding:
     return ok(f"cluster {name!r}: all {len(running)} containers run the current builds of their images", found=found, required="current builds")
 
 
-@check("cluster.versions", "each service's own version report equals the pin", timeout=CLUSTER_TIMEOUT)
+def _reported(ctx: Context, c: Any, component: str, argv: list[str], pattern: str) -> tuple[str, bool]:
+    """(version, from the image's label): the label its build recorded, else (an image built before devenv
+    recorded versions) the service's own report, which starts a JVM."""
+    have = c.labels.get(VERSION_OF + component)
+    if have is not None:
+        return have, True
+    m = re.search(pattern, ctx.probes.exec_in(c.name, argv))
+    return (m.group(1) if m else "unreadable"), False
+
+
+@check("cluster.versions", "each service's own version report (recorded by its image's build) equals the pin", timeout=CLUSTER_TIMEOUT)
 def cluster_versions(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     pins = ctx.profile.versions
@@ -68,11 +79,10 @@ def cluster_versions(ctx: Context) -> Finding:
         c = _service(running, service)
         if c is None or component not in pins:
             continue
-        out = ctx.probes.exec_in(c.name, argv)
-        m = re.search(pattern, out)
-        have = m.group(1) if m else "unreadable"
+        have, labelled = _reported(ctx, c, component, argv, pattern)
         found.append(f"{component} {have}")
-        (good if have == pins[component] else bad).append(f"{service} reports {component.capitalize()} {have}, the profile pins {pins[component]}")
+        says = f"{service}'s image recorded {component.capitalize()} {have} at build" if labelled else f"{service} reports {component.capitalize()} {have}"
+        (good if have == pins[component] else bad).append(f"{says}, the profile pins {pins[component]}")
     if not found:
         return skip(f"cluster {name!r} runs none of namenode, metastore, spark-history")
     required = ", ".join(f"{c} {pins[c]}" for c, *_ in VERSION_REPORTS if c in pins)
@@ -86,7 +96,7 @@ def _value(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
-@check("cluster.config", "the daemons' effective configuration holds the profile's overrides")
+@check("cluster.config", "the daemons' effective configuration holds the profile's overrides", timeout=WAITING_TIMEOUT)
 def cluster_config(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     overrides = ctx.profile.config
@@ -121,7 +131,7 @@ def cluster_config(ctx: Context) -> Finding:
     return ok(f"cluster {name!r}: all {checked} overrides are in effect{note}", found=f"{checked} in effect", required="every override")
 
 
-@check("cluster.hdfs", "HDFS out of safe mode with every datanode live")
+@check("cluster.hdfs", "HDFS out of safe mode with every datanode live", timeout=WAITING_TIMEOUT)
 def cluster_hdfs(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     if _service(running, "namenode") is None:
@@ -143,7 +153,7 @@ def cluster_hdfs(ctx: Context) -> Finding:
     return ok(f"HDFS is out of safe mode with {live} of {want} datanodes live", found=found, required=required)
 
 
-@check("cluster.yarn", "every NodeManager registered and healthy")
+@check("cluster.yarn", "every NodeManager registered and healthy", timeout=WAITING_TIMEOUT)
 def cluster_yarn(ctx: Context) -> Finding:
     name, running = ctx.cluster()
     if _service(running, "resourcemanager") is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from devenv import compat
 from devenv import labels
-from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, skip, warn
+from devenv.doctor.model import WAITING_TIMEOUT, Context, Finding, Skip, check, fail, ok, skip, warn
 
 DISK_DOCKER = (5, 15)      # GB: fail below the first, warn below the second
 DISK_CACHE = (2, 5)
@@ -24,7 +24,7 @@ def _data_root_is_local(ctx: Context) -> bool:
     return ctx.probes.system() == "Linux" and "docker desktop" not in details.operating_system.lower()
 
 
-@check("host.disk", "free disk at Docker's data root and devenv's cache")
+@check("host.disk", "free disk at Docker's data root and devenv's cache", timeout=WAITING_TIMEOUT)
 def host_disk(ctx: Context) -> Finding:
     info = ctx.engine()
     states, lines, found = [], [], []
@@ -52,7 +52,7 @@ def host_disk(ctx: Context) -> Finding:
     return ok("; ".join(lines), found=", ".join(found), required=required)
 
 
-@check("host.arch", "architecture of host, engine and images (emulation)")
+@check("host.arch", "architecture of host, engine and images (emulation)", timeout=WAITING_TIMEOUT)
 def host_arch(ctx: Context) -> Finding:
     info = ctx.engine()
     host, engine = compat.norm_arch(ctx.probes.machine()), compat.norm_arch(info.architecture)
@@ -81,7 +81,7 @@ def host_arch(ctx: Context) -> Finding:
     return ok(f"{host} host, {engine} engine; {checked} local image{'s' if checked != 1 else ''} checked, none emulated", found=found, required="native images")
 
 
-@check("ports.free", "every port the profile publishes is free")
+@check("ports.free", "every port the profile publishes is free", timeout=WAITING_TIMEOUT)
 def ports_free(ctx: Context) -> Finding:
     from devenv import services
 

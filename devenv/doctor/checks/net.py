@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from devenv.doctor.model import Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
+from devenv.doctor.model import WAITING_TIMEOUT, Context, Finding, Skip, check, fail, ok, parallel, skip, warn, worst
 from devenv.sources import CaFile, Setting, ca_search, env_ca_files
 from devenv.sources import proxies as proxy_settings
 
@@ -74,7 +74,7 @@ def _user_config_path(ctx: Context) -> str:
     return str(ctx.paths.user_config)
 
 
-@check("net.sources", "the artifact sources answer from this machine")
+@check("net.sources", "the artifact sources answer from this machine", timeout=WAITING_TIMEOUT)
 def net_sources(ctx: Context) -> Finding:
     found = sources(ctx)
     if not found:
@@ -102,7 +102,7 @@ def net_sources(ctx: Context) -> Finding:
     return ok("reached " + "; ".join(good), found=f"{len(good)} of {len(found)} answer", required=summary)
 
 
-@check("net.tls", "TLS to the sources: interception and devenv's CA configuration")
+@check("net.tls", "TLS to the sources: interception and devenv's CA configuration", timeout=WAITING_TIMEOUT)
 def net_tls(ctx: Context) -> Finding:
     targets = {}
     for s in sources(ctx):
@@ -154,7 +154,7 @@ def _tls_one(ctx: Context, host: str, port: int, s: Source, trusted: list[CaFile
                 fix=f"get your organisation's root CA certificate (a PEM file) and add its path to [tls] ca_certificates in {cfg_path}")
 
 
-@check("net.proxy", "proxy settings agree between the host and the engine")
+@check("net.proxy", "proxy settings agree between the host and the engine", timeout=WAITING_TIMEOUT)
 def net_proxy(ctx: Context) -> Finding:
     settings = host_proxies(ctx)
     host = {k: v.value for k, v in settings.items()}
