@@ -42,7 +42,7 @@ _YARN, _MR, _SPARK, _HIVE, _CS = ("yarn-site",), ("mapred-site",), ("spark-defau
 
 RULES: tuple[Rule, ...] = (
     # secrets first: whatever else a key looks like, its value is never copied
-    Rule((), r".*(password|passwd|secret|credential|\.access\.key|\.secret\.key|truststore\.pass|keystore\.pass).*|.*[._]token", SECRET, "secrets"),
+    Rule((), r"(?i).*(password|passwd|secret|credential|\.access\.key|\.secret\.key|truststore\.pass|keystore\.pass).*|.*[._]token", SECRET, "secrets"),
     Rule((), r".*(principal|keytab|kerberos|spnego|\.sasl\.|\.ssl\.|https?\.policy).*", DROP, "security"),
     Rule((), r"hadoop\.security\..*|hadoop\.rpc\.protection|dfs\.data\.transfer\.protection|dfs\.block\.access\.token\.enable|"
              r"hadoop\.http\.authentication\..*|yarn\.acl\.enable|yarn\.admin\.acl|hive\.server2\.authentication.*|"
