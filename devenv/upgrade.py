@@ -90,15 +90,3 @@ def write_candidate(p: Plan) -> Path:
     text = "\n".join(head) + "\n" + tomlkit.dumps(doc)
     fsutil.write_validated(p.candidate, text, prof.load_profile)
     return p.candidate
-
-
-def lock_candidate(candidate: Path, ui: object, args: object) -> Path:
-    """Resolve and write the candidate's lock beside it, exactly as `devenv lock CANDIDATE` does."""
-    import argparse
-
-    from devenv.commands import lock as lock_command
-    from devenv.lock import lock_path
-
-    ns = argparse.Namespace(name=str(candidate), profile=None, json=False, trust=getattr(args, "trust", False))
-    lock_command.run(ns, ui)  # type: ignore[arg-type]
-    return lock_path(candidate)

@@ -82,7 +82,7 @@ def upgrade(args: argparse.Namespace, ui: "Ui") -> int:
     path, _ = prof.select(args.name or args.profile)
     plan = up.plan(path, args.to)
     written = up.write_candidate(plan)
-    lock = None if args.no_lock else up.lock_candidate(written, ui, args)
+    lock = None if args.no_lock else _lock(written, ui, args)
     if args.json:
         ui.emit_json({"schema": 1, "profile": str(path), "candidate": str(written), "lock": str(lock) if lock else None,
                       "changes": [c._asdict() for c in plan.changes]})
@@ -93,3 +93,13 @@ def upgrade(args: argparse.Namespace, ui: "Ui") -> int:
     ui.print(f"next: run your tests against both (--profile {path} and --profile {written}); keep the one that passes "
              "by committing the profile and its lock together")
     return 0
+
+
+def _lock(candidate: Path, ui: "Ui", args: argparse.Namespace) -> Path:
+    """Resolve and write the candidate's lock beside it, exactly as `devenv lock CANDIDATE` does."""
+    from devenv.commands import lock as lock_command
+    from devenv.lock import lock_path
+
+    ns = argparse.Namespace(name=str(candidate), profile=None, json=False, trust=getattr(args, "trust", False))
+    lock_command.run(ns, ui)
+    return lock_path(candidate)
