@@ -20,7 +20,8 @@ GROUPS: dict[str, str] = {
     "paths": "local paths are production's disks and HDFS layout; devenv's containers have their own",
     "ha": "HA and federation wiring (nameservices, JournalNodes, ZooKeeper, RM failover): devenv runs one NameNode and one ResourceManager",
     "security": "Kerberos principals, keytabs and secure-mode switches: devenv has no secure mode yet (ACLs stay in the queue layout, unenforced)",
-    "sizing": "daemon sizing and tuning: devenv sizes its daemons and NodeManagers from [resources]; production's NodeManager memory sets the scale factor",
+    "sizing": "daemon sizing and tuning: devenv sizes its daemons and NodeManagers from [resources] and schedules by memory "
+              "(a laptop's few vcores would starve nested queues); production's NodeManager memory sets the scale factor",
     "wiring": "settings devenv owns so that its cluster runs (framework, classpaths, metastore database, event logs, JVM flags for its Java)",
     "services": "services devenv does not run: Tez and LLAP (its HiveServer2 runs queries on MapReduce), the YARN timeline service",
     "shuffle": "Spark's external shuffle service is not on devenv's NodeManagers: dynamic allocation uses shuffle tracking instead",
@@ -74,6 +75,8 @@ RULES: tuple[Rule, ...] = (
     Rule(_CS, r"yarn\.scheduler\.capacity\.root\..*\.maximum-allocation-mb", SCALE, "mb"),
     Rule(_CS, r"yarn\.scheduler\.capacity\.root(\..*)?\.(maximum-)?capacity", SCALE, "queue-capacity"),
     Rule(_CS, r"yarn\.scheduler\.capacity\.maximum-am-resource-percent", DROP, "sizing"),
+    # with a laptop's 2 vcores, counting them (DominantResourceCalculator) leaves a nested queue room for one container
+    Rule(_CS, r"yarn\.scheduler\.capacity\.resource-calculator", DROP, "sizing"),
     # what devenv itself owns
     Rule((), r".*\.(java\.opts|command-opts|extraJavaOptions|extraClassPath|extraLibraryPath)|.*\.env|.*\.admin-env|"
              r"mapreduce\.framework\.name|.*\.classpath|yarn\.nodemanager\.env-whitelist|yarn\.log\.server\.url|"

@@ -146,6 +146,7 @@ def test_values_keep_their_spaces_and_last_repeat_wins(tmp_path: Path) -> None:
     ("spark-defaults", "spark.executor.memory", rules.SCALE, "jvm-size"),
     ("core-site", "net.topology.script.file.name", rules.DROP, "paths"),
     ("core-site", "fs.s3a.endpoint", rules.DROP, "addresses"),
+    ("capacity-scheduler", "yarn.scheduler.capacity.resource-calculator", rules.DROP, "sizing"),
 ])
 def test_the_rule_table(file: str, key: str, action: str, group: str) -> None:
     rule = rules.classify(file, key)
