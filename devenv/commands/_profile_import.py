@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`profile import` and `profile upgrade`, added to `devenv profile`'s actions."""
     s = sub.add_parser("import", help="a commented profile from production's client configuration directory", parents=[common])
     s.add_argument("conf_dir", metavar="CONF_DIR", help="core-site.xml, hdfs-site.xml, yarn-site.xml, ..., spark-defaults.conf (any subset)")
     s.add_argument("--versions", metavar="FILE", help="outputs of `hadoop version`, `hive --version`, `spark-submit --version`, or a TOML/JSON of versions")
@@ -42,6 +43,7 @@ def _name(args: argparse.Namespace, conf_dir: Path) -> str:
 
 
 def import_(args: argparse.Namespace, ui: "Ui") -> int:
+    """Write the imported profile (validated before it replaces anything) and say what was kept, scaled and dropped."""
     from devenv import fsutil, importer
     from devenv import profile as prof
     from devenv.errors import DevenvError
@@ -76,6 +78,7 @@ def import_(args: argparse.Namespace, ui: "Ui") -> int:
 
 
 def upgrade(args: argparse.Namespace, ui: "Ui") -> int:
+    """Write the candidate profile and its lock beside the selected profile; print each change and why."""
     from devenv import profile as prof
     from devenv import upgrade as up
 

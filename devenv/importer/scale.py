@@ -53,6 +53,7 @@ def node_memory(props: dict[tuple[str, str], str]) -> tuple[int | None, str]:
 
 
 def factor_for(budget: Budget, prod_node_mb: int | None) -> float:
+    """This NodeManager's memory over production's (6 decimals); 1 when production's is unknown."""
     return round(budget.yarn_mb / prod_node_mb, 6) if prod_node_mb else 1.0
 
 

@@ -63,6 +63,7 @@ def read(path: Path) -> dict[str, str]:
 
 
 def from_outputs(text: str) -> dict[str, str]:
+    """Versions in the pasted outputs of `hadoop version`, `hive --version` and `spark-submit --version`."""
     out: dict[str, str] = {}
     for comp, rx in _PATTERNS.items():
         m = rx.search(text)

@@ -62,6 +62,7 @@ def one(ep: Endpoints, app_id: str) -> App:
 
 
 def detail(ep: Endpoints, a: dict[str, Any]) -> App:
+    """An `App` from the ResourceManager's record `a`, with the history server's detail for its type."""
     started, launched = a.get("startedTime", 0), a.get("launchTime", 0)
     attempts = (get(ep.rm, f"/ws/v1/cluster/apps/{a['id']}/appattempts", what="the ResourceManager", missing_ok=True) or {})
     app = App(
