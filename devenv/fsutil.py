@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from devenv.errors import DevenvError
 
@@ -70,6 +70,19 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> bool:
         raise
     _fsync_dir(path.parent)
     return True
+
+
+def write_validated(path: Path, text: str, check: Callable[[Path], object], *, mode: int = 0o644) -> None:
+    """Write `text` to `path` only if `check(temporary file)` accepts it: an invalid file is never left behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_with(path, text.encode("utf-8"), mode)
+    try:
+        check(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
 
 
 def create_once(path: Path, data: str | bytes, *, mode: int = 0o600) -> bool:

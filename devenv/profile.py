@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 ORDER = ("schema", "name", "description", "extends", "versions", "images", "topology", "resources",
-         "network", "sources", "config", "seed_on_first_start", "seed")
+         "network", "sources", "production", "config", "seed_on_first_start", "seed")
 
 
 @dataclass(frozen=True)
@@ -310,6 +310,7 @@ def _seed_file_problems(sources: list[Source]) -> list[str]:
 
 def _semantic(p: dict[str, Any]) -> list[tuple[tuple[KeyPath, ...], str]]:
     """Checks across keys that are not about versions."""
+    from devenv import queues, render
     out: list[tuple[tuple[KeyPath, ...], str]] = []
     topo, res = p["topology"], p["resources"]
     repl = p["config"].get("hdfs-site", {}).get("dfs.replication")
@@ -326,6 +327,8 @@ def _semantic(p: dict[str, Any]) -> list[tuple[tuple[KeyPath, ...], str]]:
     min_alloc = p["config"].get("yarn-site", {}).get("yarn.scheduler.minimum-allocation-mb")
     if min_alloc is not None and int(str(min_alloc)) > (schema.parse_memory(res["yarn_memory"]) or 0):
         out.append(((("config", "yarn-site", "yarn.scheduler.minimum-allocation-mb"), ("resources", "yarn_memory")), f"{min_alloc} MB is more than a NodeManager offers (resources.yarn_memory = {res['yarn_memory']}): no container could start"))
+    for k, msg in queues.problems({**render.capacity_defaults(), **p["config"].get("capacity-scheduler", {})}):
+        out.append(((("config", "capacity-scheduler", k),), msg))
     for k in p["config"].get("spark-defaults", {}):
         if not k.startswith("spark."):
             out.append(((("config", "spark-defaults", k),), "Spark only reads properties that start with 'spark.'"))

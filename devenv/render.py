@@ -52,7 +52,7 @@ def hadoop_files(profile: "Profile", plan: PortPlan, *, host: bool = False,
                  instance: str | None = None) -> dict[str, dict[str, Any]]:
     """core-site, hdfs-site, yarn-site, mapred-site, capacity-scheduler for one instance (or the host)."""
     files = {"core-site": _core(), "hdfs-site": _hdfs(profile, plan, host, instance), "yarn-site": _yarn(profile, plan, host, instance),
-             "mapred-site": _mapred(profile), "capacity-scheduler": _capacity()}
+             "mapred-site": _mapred(profile), "capacity-scheduler": capacity_defaults()}
     for name, props in files.items():
         props.update(profile.config.get(name, {}))
     return files
@@ -153,7 +153,8 @@ def _mapred(profile: "Profile") -> dict[str, Any]:
     }
 
 
-def _capacity() -> dict[str, Any]:
+def capacity_defaults() -> dict[str, Any]:
+    """devenv's capacity-scheduler.xml before the profile's overrides: one queue, room for ApplicationMasters."""
     return {
         "yarn.scheduler.capacity.root.queues": "default",
         "yarn.scheduler.capacity.root.default.capacity": 100,

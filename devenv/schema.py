@@ -244,6 +244,15 @@ PROFILE = Table(
             item_check=_seed_check,
         ),
         "seed_on_first_start": BOOL,
+        "production": Table(
+            {
+                "factor": Field((int, float), "a number", lambda v: None if 0 < v <= 1000 else f"must be > 0, got {v}"),
+                "nodemanager_memory_mb": Field((int,), "an integer", _int_range(1, 1 << 30)),
+                "maximum_allocation_mb": Field((int,), "an integer", _int_range(1, 1 << 30)),
+                "cluster_memory_mb": Field((int,), "an integer", _int_range(1, 1 << 40)),
+                "nodemanagers": Field((int,), "an integer", _int_range(1, 100_000)),
+            }
+        ),
     },
 )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from devenv.console import Ui
 
-HELP = "list, show, validate, compare and create version profiles"
+HELP = "list, show, validate, compare, create, import and upgrade version profiles"
 
 
 def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
     s.add_argument("-o", "--output", metavar="PATH", help="file to write (default: NAME.toml in the user profile directory)")
     s.add_argument("--force", action="store_true", help="overwrite an existing file")
     s.set_defaults(run=lambda args, ui: _new(args, ui))
+    from devenv.commands._profile_import import add_parsers
+
+    add_parsers(sub, common)
 
 
 def _ref(args: argparse.Namespace, name: str | None) -> str | None:
@@ -190,9 +193,9 @@ def _show_value(v: Any) -> str:
 def _new(args: argparse.Namespace, ui: "Ui") -> int:
     import os
     import re
-    import tempfile
     from pathlib import Path
 
+    from devenv import fsutil
     from devenv import profile as prof
     from devenv.errors import DevenvError, UsageError
     from devenv.paths import paths
@@ -206,16 +209,7 @@ def _new(args: argparse.Namespace, ui: "Ui") -> int:
         raise DevenvError(f"{out} already exists; nothing was written", hint="choose another name or --output, or add --force to overwrite it")
     base_ref = args.base if not prof._looks_like_path(args.base) else os.path.relpath(base_path, out.parent.resolve() if out.parent.exists() else Path.cwd())
     text = render_new(args.name, base_ref, base)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        prof.load_profile(Path(tmp))  # never leave an invalid file behind
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fsutil.write_validated(out, text, prof.load_profile)  # never leave an invalid file behind
     if args.json:
         ui.emit_json({"schema": 1, "written": str(out), "extends": base_ref})
     else:
