@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 
 HEAP_SHARE = 0.7  # of a container's memory limit, for the JVM heap
 
+# Stop order (Compose stops a service before the ones it depends on, and starts it after them).
+# A client stopped after its server waits out the whole grace period: HiveServer2's shutdown hook
+# deletes its scratch directories on HDFS and, with the NameNode already gone, retries the
+# failover proxy for ~20 s; a NodeManager unregisters from the ResourceManager. So clients go first.
+STOPS_BEFORE = {
+    "hiveserver2": ("namenode", "metastore"),
+    "metastore": ("metastore-db",),
+    "nodemanager": ("resourcemanager",),
+}
+
 
 def project_name(cluster: str) -> str:
     return f"devenv-{cluster}"
@@ -52,6 +62,15 @@ def _mb(prof: "Profile", svc: str) -> int:
     return schema.parse_memory(prof.resources["memory"][svc]) or 256
 
 
+def depends_on(prof: "Profile") -> dict[str, list[str]]:
+    """Each instance's instances it stops before (and starts after), among those the profile runs."""
+    by_service: dict[str, list[str]] = {}
+    for inst, svc in instances(prof):
+        by_service.setdefault(svc, []).append(inst)
+    return {inst: sorted(i for dep in STOPS_BEFORE.get(svc, ()) for i in by_service.get(dep, []))
+            for inst, svc in instances(prof) if any(by_service.get(dep) for dep in STOPS_BEFORE.get(svc, ()))}
+
+
 def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
            ports: PortPlan, secrets_dir: Path, existing: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """The compose model (written as JSON, which Compose reads as YAML); `existing`: labels of volumes and networks already made."""
@@ -59,6 +78,7 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
     yarn_mb = schema.parse_memory(prof.resources["yarn_memory"]) or 0
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
+    after = depends_on(prof)
     hadoop_conf = lambda inst: f"{conf_dir / ('hadoop-' + inst if inst.startswith(('datanode-', 'nodemanager-', 'namenode')) else 'hadoop')}:/etc/hadoop/conf:ro"  # noqa: E731
     for inst, svc in instances(prof):
         mem = _mb(prof, svc)
@@ -78,6 +98,8 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
             "ports": [p.publish for p in ports.of(inst)],
             "image": tags[SERVICE_IMAGE[svc]],
         }
+        if inst in after:
+            s["depends_on"] = after[inst]
         env: dict[str, str] = {}
         if svc in ("namenode", "datanode", "resourcemanager", "historyserver"):
             s["command"] = [svc]
