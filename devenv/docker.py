@@ -184,6 +184,12 @@ def networks(cluster: str | None = None) -> list[ResourceInfo]:
     return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in found]
 
 
+def bridge_gateway() -> str | None:
+    """The default bridge's gateway address: the host as containers reach it through `host-gateway` (None if unknown)."""
+    net = _call("asking the Docker engine for its bridge network", client().network.inspect, "bridge", idempotent=True)
+    return next((str(c["Gateway"]) for c in (net.ipam.config or []) if c.get("Gateway") and ":" not in str(c["Gateway"])), None)
+
+
 def images(*, managed: bool = True) -> list[ImageInfo]:
     """devenv's images (labelled), or with `managed=False` every image on the engine."""
     found = _inspect("image", ["-q", "--no-trunc", *(["--filter", f"label={LABEL}=true"] if managed else [])])
