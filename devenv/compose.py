@@ -71,6 +71,13 @@ def depends_on(prof: "Profile") -> dict[str, list[str]]:
             for inst, svc in instances(prof) if any(by_service.get(dep) for dep in STOPS_BEFORE.get(svc, ()))}
 
 
+def _in_stop_order(prof: "Profile", services: dict[str, Any]) -> dict[str, Any]:
+    """The services with their `depends_on` (see STOPS_BEFORE)."""
+    for inst, deps in depends_on(prof).items():
+        services[inst]["depends_on"] = deps
+    return services
+
+
 def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
            ports: PortPlan, secrets_dir: Path, existing: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """The compose model (written as JSON, which Compose reads as YAML); `existing`: labels of volumes and networks already made."""
@@ -78,7 +85,6 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
     yarn_mb = schema.parse_memory(prof.resources["yarn_memory"]) or 0
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
-    after = depends_on(prof)
     hadoop_conf = lambda inst: f"{conf_dir / ('hadoop-' + inst if inst.startswith(('datanode-', 'nodemanager-', 'namenode')) else 'hadoop')}:/etc/hadoop/conf:ro"  # noqa: E731
     for inst, svc in instances(prof):
         mem = _mb(prof, svc)
@@ -98,8 +104,6 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
             "ports": [p.publish for p in ports.of(inst)],
             "image": tags[SERVICE_IMAGE[svc]],
         }
-        if inst in after:
-            s["depends_on"] = after[inst]
         env: dict[str, str] = {}
         if svc in ("namenode", "datanode", "resourcemanager", "historyserver"):
             s["command"] = [svc]
@@ -130,7 +134,7 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
         services[inst] = s
     return {
         "name": project_name(cluster),
-        "services": services,
+        "services": _in_stop_order(prof, services),
         "networks": {"cluster": {"name": project_name(cluster), "labels": _kept(project_name(cluster), labels(cluster, profile), existing)}},
         "volumes": volumes,
     }
