@@ -53,19 +53,29 @@ def config_files(profile: "Profile", plan: PortPlan, pw: str, host_hive_jars: li
     return files
 
 
-def driver_bind() -> str:
-    """Where a Spark driver on the host listens so that containers reach it as host.docker.internal.
+def driver_bind(cluster: str) -> str:
+    """Where a Spark driver on the host listens so that the AM and executors reach it.
 
-    Docker Desktop (macOS, Windows) forwards host.docker.internal to the host's loopback; a native Linux
-    engine maps it to the default bridge's gateway, an address of this machine only the containers use.
+    On a native Linux engine the containers reach this host at their network's gateway (measured: not
+    at the default bridge's address that host-gateway maps to), an address only they use. Elsewhere
+    (Docker Desktop on macOS and Windows, or a gateway inside a VM, which this host cannot bind) the
+    loopback, which Docker Desktop forwards host.docker.internal to. Before the network exists (the
+    first up renders before Compose makes it) the loopback too; `up` renders again after.
     """
     import platform
+    import socket
 
-    from devenv import docker
+    from devenv import compose, docker
 
-    if platform.system() != "Linux" or "desktop" in docker.engine_info().operating_system.lower():
+    gateway = docker.network_gateway(compose.project_name(cluster)) if platform.system() == "Linux" else None
+    if not gateway:
         return "127.0.0.1"
-    return docker.bridge_gateway() or "127.0.0.1"
+    try:
+        with socket.socket() as s:
+            s.bind((gateway, 0))  # an address of this machine, not of a VM's
+    except OSError:
+        return "127.0.0.1"
+    return gateway
 
 
 def _label_config_digests(c: Cluster, model: dict[str, Any], files: Mapping[str, str]) -> None:

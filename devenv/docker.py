@@ -184,10 +184,19 @@ def networks(cluster: str | None = None) -> list[ResourceInfo]:
     return [ResourceInfo("network", str(n["Name"]), dict(n.get("Labels") or {})) for n in found]
 
 
-def bridge_gateway() -> str | None:
-    """The default bridge's gateway address: the host as containers reach it through `host-gateway` (None if unknown)."""
-    net = _call("asking the Docker engine for its bridge network", client().network.inspect, "bridge", idempotent=True)
-    return next((str(c["Gateway"]) for c in (net.ipam.config or []) if c.get("Gateway") and ":" not in str(c["Gateway"])), None)
+def network_gateway(name: str) -> str | None:
+    """A network's IPv4 gateway: this host's address on that network (None if the network does not exist). One engine call."""
+    def inspect_or_none(n: str) -> Any:
+        from python_on_whales.exceptions import NoSuchNetwork
+
+        try:
+            return client().network.inspect(n)
+        except NoSuchNetwork:
+            return None
+
+    net = _call(f"inspecting network {name}", inspect_or_none, name, idempotent=True)
+    return next((str(c["Gateway"]) for c in ((net.ipam.config if net else None) or [])
+                 if c.get("Gateway") and ":" not in str(c["Gateway"])), None)
 
 
 def images(*, managed: bool = True) -> list[ImageInfo]:

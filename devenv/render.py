@@ -253,7 +253,7 @@ def spark_defaults(profile: "Profile", *, host: bool = False, host_hive_jars: li
     else:
         props["spark.master"] = "local[*]"
         # --master yarn from the host: the driver stays here and the AM and executors reach it on fixed
-        # ports, at the bridge gateway on a native Linux engine, else (Docker Desktop forwards it to the
+        # ports, at the cluster network's gateway on a native Linux engine, else (Docker Desktop forwards it to the
         # host's loopback) at host.docker.internal; they use the Spark already installed on every
         # NodeManager instead of uploading the host's jars per job.
         props.update({

@@ -7,6 +7,7 @@ key the host sees differently is final there. The driver must be reachable from 
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,6 @@ from typing import Any
 import pytest
 
 from devenv import cluster_files, docker, profile, services
-from devenv.engine_types import EngineInfo
 
 
 def _files(bind: str = "127.0.0.1") -> dict[str, str]:
@@ -68,31 +68,44 @@ def test_a_host_driver_is_reachable_from_the_containers_on_fixed_ports() -> None
     assert (desktop["spark.driver.port"], desktop["spark.driver.blockManager.port"]) == ("7078", "7079")
     assert desktop["spark.yarn.jars"] == "local:/opt/spark/jars/*"  # nothing uploaded per job
     assert desktop["spark.master"] == "local[*]"  # --master yarn is asked for, as before
-    linux = _spark(_files("172.17.0.1"))
-    assert linux["spark.driver.host"] == linux["spark.driver.bindAddress"] == "172.17.0.1"
+    linux = _spark(_files("172.29.0.1"))
+    assert linux["spark.driver.host"] == linux["spark.driver.bindAddress"] == "172.29.0.1"
     assert "spark.driver.host" not in _files()["conf/spark/spark-defaults.conf"]
 
 
-def _engine(monkeypatch: pytest.MonkeyPatch, system: str, os_name: str, gateway: Any) -> None:
+def _engine(monkeypatch: pytest.MonkeyPatch, system: str, gateway: Any) -> list[str]:
     import platform
 
     monkeypatch.setattr(platform, "system", lambda: system)
-    monkeypatch.setattr(docker, "engine_info", lambda: EngineInfo("27.0", 0, 2, "linux", "x86_64", "/var/lib/docker", "default", operating_system=os_name))
-    monkeypatch.setattr(docker, "bridge_gateway", lambda: gateway)
+    asked: list[str] = []
+    monkeypatch.setattr(docker, "network_gateway", lambda name: asked.append(name) or gateway)
+    return asked
 
 
-@pytest.mark.parametrize(("system", "os_name", "gateway", "bind"), [
-    ("Linux", "Debian GNU/Linux 12 (bookworm)", "172.17.0.1", "172.17.0.1"),
-    ("Linux", "Docker Desktop", "172.17.0.1", "127.0.0.1"),
-    ("Darwin", "Docker Desktop", "172.17.0.1", "127.0.0.1"),
-    ("Windows", "Docker Desktop", None, "127.0.0.1"),
-    ("Linux", "Ubuntu 24.04", None, "127.0.0.1"),
+@pytest.mark.parametrize(("system", "gateway", "bind"), [
+    ("Linux", "127.0.0.1", "127.0.0.1"),    # an address this machine has: a native engine's gateway
+    ("Linux", "192.0.2.77", "127.0.0.1"),   # TEST-NET, not this machine's: a gateway inside Docker Desktop's VM
+    ("Linux", None, "127.0.0.1"),           # the cluster's network does not exist yet
+    ("Darwin", "192.0.2.77", "127.0.0.1"),
+    ("Windows", None, "127.0.0.1"),
 ])
-def test_the_driver_binds_where_the_engine_forwards_host_gateway(monkeypatch: pytest.MonkeyPatch, system: str, os_name: str,
-                                                                 gateway: Any, bind: str) -> None:
-    _engine(monkeypatch, system, os_name, gateway)
-    assert cluster_files.driver_bind() == bind
+def test_the_driver_binds_at_the_gateway_only_when_this_machine_has_it(monkeypatch: pytest.MonkeyPatch, system: str,
+                                                                        gateway: Any, bind: str) -> None:
+    asked = _engine(monkeypatch, system, gateway)
+    assert cluster_files.driver_bind("team") == bind
+    assert asked == (["devenv-team"] if system == "Linux" else [])  # the cluster's own network
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="127.0.0.2 is an address of every Linux machine only")
+def test_a_local_gateway_is_the_bind_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    local = socket.gethostbyname(socket.gethostname())  # some address of this machine besides the loopback, if any
+    _engine(monkeypatch, "Linux", "127.0.0.2")
+    assert cluster_files.driver_bind("team") == "127.0.0.2"  # all of 127/8 is local on Linux
+    _engine(monkeypatch, "Linux", local)
+    assert cluster_files.driver_bind("team") == local
 
 
 def test_the_rendered_files_record_the_bind_so_a_new_engine_rerenders() -> None:
-    assert _files("127.0.0.1")["client/spark/spark-defaults.conf"] != _files("172.17.0.1")["client/spark/spark-defaults.conf"]
+    assert _files("127.0.0.1")["client/spark/spark-defaults.conf"] != _files("172.29.0.1")["client/spark/spark-defaults.conf"]
