@@ -167,8 +167,8 @@ def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", w
     save_state(c, profile, overrides, digest, tags)
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)
-    if driver_bind(c.name) != bind:  # the network is new: a host driver listens at its gateway (client/ only)
-        save_state(c, profile, overrides, render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, driver_bind(c.name)), tags)
+    if (now := driver_bind(c.name)) != bind:  # the network is new: a host driver listens at its gateway (client/ only)
+        save_state(c, profile, overrides, render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, now), tags)
     state = wait_ready(c, profile, plan, timeout=wait_timeout, on_change=lambda st: on_event("progress", {"state": st}),
                        bootstrap=lambda: bootstrap_hdfs(c))
     return UpResult(c, plan, state, False, time.monotonic() - started)
