@@ -261,6 +261,9 @@ def spark_defaults(profile: "Profile", *, host: bool = False, host_hive_jars: li
             "spark.driver.bindAddress": driver_bind,
             "spark.driver.port": DRIVER_PORT, "spark.driver.blockManager.port": DRIVER_PORT + 1,
             "spark.yarn.jars": "local:/opt/spark/jars/*", "spark.executorEnv.PYSPARK_PYTHON": "python3",
+            # measured: a with-Hadoop Spark puts only the shipped (host) Hadoop config on the AM's classpath, so
+            # the AM called the NameNode at localhost; the cluster's own config goes first (its addresses are final)
+            "spark.yarn.am.extraClassPath": "/etc/hadoop/conf", "spark.executor.extraClassPath": "/etc/hadoop/conf",
         })
     props.update(profile.config.get("spark-defaults", {}))
     return props

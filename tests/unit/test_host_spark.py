@@ -67,6 +67,8 @@ def test_a_host_driver_is_reachable_from_the_containers_on_fixed_ports() -> None
     assert desktop["spark.driver.host"] == "host.docker.internal" and desktop["spark.driver.bindAddress"] == "127.0.0.1"
     assert (desktop["spark.driver.port"], desktop["spark.driver.blockManager.port"]) == ("7078", "7079")
     assert desktop["spark.yarn.jars"] == "local:/opt/spark/jars/*"  # nothing uploaded per job
+    # the cluster's Hadoop config (final addresses) comes before the shipped host config in the AM and executors
+    assert desktop["spark.yarn.am.extraClassPath"] == desktop["spark.executor.extraClassPath"] == "/etc/hadoop/conf"
     assert desktop["spark.master"] == "local[*]"  # --master yarn is asked for, as before
     linux = _spark(_files("172.29.0.1"))
     assert linux["spark.driver.host"] == linux["spark.driver.bindAddress"] == "172.29.0.1"
