@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from devenv import docker, readiness
-from devenv.cluster_files import hive_jars, render_files
+from devenv.cluster_files import driver_bind, hive_jars, render_files
 from devenv.cluster_lock import changing
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
 from devenv.cluster_state import (Cluster, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
@@ -125,7 +125,7 @@ def _unchanged(ctx: "Context", c: Cluster, plan: PortPlan, prev: dict[str, Any],
     lock = ctx.lock()
     tags = {p.name: p.tag for p in images.plan(ctx.profile, lock, images.CLUSTER_IMAGES, ctx.ca_pem)}
     have = images.existing_tags()
-    return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock), existing) == prev["rendered"]
+    return (all(t in have for t in tags.values()) and render_files(c, ctx.profile, plan, tags, hive_jars(lock), existing, driver_bind(c.name)) == prev["rendered"]
             and _healthy(c, ctx.profile, plan, containers))
 
 
@@ -163,10 +163,13 @@ def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", w
     preflight(profile, plan, own=own)
     on_event("build", {})
     tags = {p.name: p.tag for p, _ in images.build_profile(ctx)}
-    digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing)
+    bind = driver_bind(c.name)
+    digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, bind)
     save_state(c, profile, overrides, digest, tags)
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)
+    if (now := driver_bind(c.name)) != bind:  # the network is new: a host driver listens at its gateway (client/ only)
+        save_state(c, profile, overrides, render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, now), tags)
     state = wait_ready(c, profile, plan, timeout=wait_timeout, on_change=lambda st: on_event("progress", {"state": st}),
                        bootstrap=lambda: bootstrap_hdfs(c))
     return UpResult(c, plan, state, False, time.monotonic() - started)

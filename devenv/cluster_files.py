@@ -23,25 +23,59 @@ def hive_jars(lock: Any) -> list[str]:
     return sorted(artifacts.cached_path(a).resolve().as_uri() for a in lock.for_image("hive") if a.path.endswith(".jar"))
 
 
-def config_files(profile: "Profile", plan: PortPlan, pw: str, host_hive_jars: list[str] | None) -> dict[str, str]:
-    """conf/ (inside the cluster) and client/ (on this machine): relative path -> text."""
+def config_files(profile: "Profile", plan: PortPlan, pw: str, host_hive_jars: list[str] | None,
+                 driver_bind: str = "127.0.0.1") -> dict[str, str]:
+    """conf/ (inside the cluster) and client/ (on this machine): relative path -> text.
+
+    A Spark driver on the host ships its whole Hadoop configuration to the AM and executors, which lay it
+    over the cluster's: so every key whose value differs on the host (addresses, datanode host names) is
+    final inside the cluster, and the executors keep the cluster's addresses.
+    """
     files: dict[str, str] = {}
+    host, _ = host_config.host_profile(profile)  # only allow-listed overrides reach host tools
+    on_host = render.hadoop_files(host, plan, host=True)
     per_instance = [(f"hadoop-{i}", i) for i, s in instances(profile) if s in ("namenode", "datanode", "nodemanager")]
     for sub, inst in [("hadoop", None), *per_instance]:
         for name, props in render.hadoop_files(profile, plan, instance=inst).items():
-            files[f"conf/{sub}/{name}.xml"] = render.site_xml(props)
+            final = [k for k, v in props.items() if k in on_host[name] and on_host[name][k] != v]
+            files[f"conf/{sub}/{name}.xml"] = render.site_xml(props, final)
     files["conf/hive/hive-site.xml"] = render.site_xml(render.hive_site(profile, plan, pw))
     files["conf/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(profile))
     files["conf/spark/hive-site.xml"] = render.site_xml({"hive.metastore.uris": render.metastore_uri(plan)})
     # beeline with no -u connects to this cluster's HiveServer2: in the Hive services and on the edge node
     files["conf/hive/beeline-site.xml"] = files["conf/edge-hive/beeline-site.xml"] = render.site_xml(render.beeline_site(plan))
-    host, _ = host_config.host_profile(profile)  # only allow-listed overrides reach host tools
-    for name, props in render.hadoop_files(host, plan, host=True).items():
+    for name, props in on_host.items():
         files[f"client/hadoop/{name}.xml"] = render.site_xml(props)
-    files["client/spark/spark-defaults.conf"] = render.spark_conf(render.spark_defaults(host, host=True, host_hive_jars=host_hive_jars))
+    files["client/spark/spark-defaults.conf"] = render.spark_conf(
+        render.spark_defaults(host, host=True, host_hive_jars=host_hive_jars, driver_bind=driver_bind))
     files["client/spark/hive-site.xml"] = render.site_xml(render.hive_site(host, plan, pw, host=True))
     files["client/hadoop/hive-site.xml"] = files["client/spark/hive-site.xml"]
     return files
+
+
+def driver_bind(cluster: str) -> str:
+    """Where a Spark driver on the host listens so that the AM and executors reach it.
+
+    On a native Linux engine the containers reach this host at their network's gateway (measured: not
+    at the default bridge's address that host-gateway maps to), an address only they use. Elsewhere
+    (Docker Desktop on macOS and Windows, or a gateway inside a VM, which this host cannot bind) the
+    loopback, which Docker Desktop forwards host.docker.internal to. Before the network exists (the
+    first up renders before Compose makes it) the loopback too; `up` renders again after.
+    """
+    import platform
+    import socket
+
+    from devenv import compose, docker
+
+    gateway = docker.network_gateway(compose.project_name(cluster)) if platform.system() == "Linux" else None
+    if not gateway:
+        return "127.0.0.1"
+    try:
+        with socket.socket() as s:
+            s.bind((gateway, 0))  # an address of this machine, not of a VM's
+    except OSError:
+        return "127.0.0.1"
+    return gateway
 
 
 def _label_config_digests(c: Cluster, model: dict[str, Any], files: Mapping[str, str]) -> None:
@@ -57,9 +91,11 @@ def _label_config_digests(c: Cluster, model: dict[str, Any], files: Mapping[str,
 
 
 def render_files(c: Cluster, profile: "Profile", plan: PortPlan, tags: Mapping[str, str],
-                 host_hive_jars: list[str] | None = None, existing: Mapping[str, Mapping[str, str]] | None = None) -> str:
-    """Write conf/, client/ and compose.json; returns a digest of everything rendered (`existing`: see compose.render)."""
-    files = config_files(profile, plan, db_password(c), host_hive_jars)
+                 host_hive_jars: list[str] | None = None, existing: Mapping[str, Mapping[str, str]] | None = None,
+                 bind: str = "127.0.0.1") -> str:
+    """Write conf/, client/ and compose.json; returns a digest of everything rendered (`existing`: see compose.render;
+    `bind`: see driver_bind)."""
+    files = config_files(profile, plan, db_password(c), host_hive_jars, bind)
     model = compose.render(profile, cluster=c.name, tags=tags, conf_dir=c.dir / "conf", ports=plan, secrets_dir=c.dir / "secrets",
                            existing=existing)
     _label_config_digests(c, model, files)

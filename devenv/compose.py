@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 
 HEAP_SHARE = 0.7  # of a container's memory limit, for the JVM heap
 
+# Stop order (Compose stops a service before the ones it depends on, and starts it after them).
+# A client stopped after its server waits out the whole grace period: HiveServer2's shutdown hook
+# deletes its scratch directories on HDFS and, with the NameNode already gone, retries the
+# failover proxy for ~20 s; a NodeManager unregisters from the ResourceManager. So clients go first.
+STOPS_BEFORE = {
+    "hiveserver2": ("namenode", "metastore"),
+    "metastore": ("metastore-db",),
+    "nodemanager": ("resourcemanager",),
+}
+
 
 def project_name(cluster: str) -> str:
     return f"devenv-{cluster}"
@@ -50,6 +60,22 @@ def _kept(name: str, fresh: dict[str, str], existing: Mapping[str, Mapping[str, 
 
 def _mb(prof: "Profile", svc: str) -> int:
     return schema.parse_memory(prof.resources["memory"][svc]) or 256
+
+
+def depends_on(prof: "Profile") -> dict[str, list[str]]:
+    """Each instance's instances it stops before (and starts after), among those the profile runs."""
+    by_service: dict[str, list[str]] = {}
+    for inst, svc in instances(prof):
+        by_service.setdefault(svc, []).append(inst)
+    return {inst: sorted(i for dep in STOPS_BEFORE.get(svc, ()) for i in by_service.get(dep, []))
+            for inst, svc in instances(prof) if any(by_service.get(dep) for dep in STOPS_BEFORE.get(svc, ()))}
+
+
+def _in_stop_order(prof: "Profile", services: dict[str, Any]) -> dict[str, Any]:
+    """The services with their `depends_on` (see STOPS_BEFORE)."""
+    for inst, deps in depends_on(prof).items():
+        services[inst]["depends_on"] = deps
+    return services
 
 
 def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: Path,
@@ -108,7 +134,7 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
         services[inst] = s
     return {
         "name": project_name(cluster),
-        "services": services,
+        "services": _in_stop_order(prof, services),
         "networks": {"cluster": {"name": project_name(cluster), "labels": _kept(project_name(cluster), labels(cluster, profile), existing)}},
         "volumes": volumes,
     }

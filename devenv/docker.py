@@ -193,6 +193,21 @@ def cluster_resources(cluster: str) -> tuple[list[ContainerInfo], list[ResourceI
         return found[0].result(), found[1].result(), found[2].result()
 
 
+def network_gateway(name: str) -> str | None:
+    """A network's IPv4 gateway: this host's address on that network (None if the network does not exist). One engine call."""
+    def inspect_or_none(n: str) -> Any:
+        from python_on_whales.exceptions import NoSuchNetwork
+
+        try:
+            return client().network.inspect(n)
+        except NoSuchNetwork:
+            return None
+
+    net = _call(f"inspecting network {name}", inspect_or_none, name, idempotent=True)
+    return next((str(c["Gateway"]) for c in ((net.ipam.config if net else None) or [])
+                 if c.get("Gateway") and ":" not in str(c["Gateway"])), None)
+
+
 def images(*, managed: bool = True) -> list[ImageInfo]:
     """devenv's images (labelled), or with `managed=False` every image on the engine."""
     found = _inspect("image", ["-q", "--no-trunc", *(["--filter", f"label={LABEL}=true"] if managed else [])])

@@ -11,7 +11,7 @@ paths stored in the metastore work on both sides without editing /etc/hosts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Mapping
 from xml.sax.saxutils import escape
 
 from devenv import schema
@@ -22,18 +22,21 @@ if TYPE_CHECKING:
 
 NAMESERVICE = "devenv"
 FS = f"hdfs://{NAMESERVICE}"
+DRIVER_PORT = 7078  # a driver on the host: spark.driver.port, and + 1 its block manager
 
 
 def _mb(value: str) -> int:
     return schema.parse_memory(value) or 0
 
 
-def site_xml(props: Mapping[str, Any]) -> str:
+def site_xml(props: Mapping[str, Any], final: Collection[str] = ()) -> str:
+    """A Hadoop *-site.xml; keys in `final` cannot be overridden by resources loaded later."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<!-- Rendered by devenv from the profile; edit the profile, not this file. -->", "<configuration>"]
     for k, v in props.items():
         if isinstance(v, bool):
             v = "true" if v else "false"
-        lines.append(f"  <property><name>{escape(str(k))}</name><value>{escape(str(v))}</value></property>")
+        fin = "<final>true</final>" if k in final else ""
+        lines.append(f"  <property><name>{escape(str(k))}</name><value>{escape(str(v))}</value>{fin}</property>")
     lines.append("</configuration>")
     return "\n".join(lines) + "\n"
 
@@ -215,7 +218,9 @@ def beeline_site(plan: PortPlan) -> dict[str, Any]:
     }
 
 
-def spark_defaults(profile: "Profile", *, host: bool = False, host_hive_jars: list[str] | None = None) -> dict[str, Any]:
+def spark_defaults(profile: "Profile", *, host: bool = False, host_hive_jars: list[str] | None = None,
+                   driver_bind: str = "127.0.0.1") -> dict[str, Any]:
+    """spark-defaults.conf inside the cluster, or on the host (`driver_bind`: where a host driver listens, see cluster_files)."""
     props: dict[str, Any] = {
         "spark.master": "yarn",
         "spark.submit.deployMode": "client",
@@ -248,6 +253,19 @@ def spark_defaults(profile: "Profile", *, host: bool = False, host_hive_jars: li
         props["spark.executorEnv.PYSPARK_PYTHON"] = "python3"
     else:
         props["spark.master"] = "local[*]"
+        # --master yarn from the host: the driver stays here and the AM and executors reach it on fixed
+        # ports, at the cluster network's gateway on a native Linux engine, else (Docker Desktop forwards it to the
+        # host's loopback) at host.docker.internal; they use the Spark already installed on every
+        # NodeManager instead of uploading the host's jars per job.
+        props.update({
+            "spark.driver.host": "host.docker.internal" if driver_bind == "127.0.0.1" else driver_bind,
+            "spark.driver.bindAddress": driver_bind,
+            "spark.driver.port": DRIVER_PORT, "spark.driver.blockManager.port": DRIVER_PORT + 1,
+            "spark.yarn.jars": "local:/opt/spark/jars/*", "spark.executorEnv.PYSPARK_PYTHON": "python3",
+            # measured: a with-Hadoop Spark puts only the shipped (host) Hadoop config on the AM's classpath, so
+            # the AM called the NameNode at localhost; the cluster's own config goes first (its addresses are final)
+            "spark.yarn.am.extraClassPath": "/etc/hadoop/conf", "spark.executor.extraClassPath": "/etc/hadoop/conf",
+        })
     props.update(profile.config.get("spark-defaults", {}))
     return props
 

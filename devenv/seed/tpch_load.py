@@ -54,7 +54,7 @@ def load(site: "Site", ctx: "Context", scale: float, fmt: str, phase: Callable[[
     phase("counting rows through Spark")
     site.sh(f"cat > {site.scratch}/spark_tpch.py <<'EOF'\n{tpch.SPARK_SCRIPT}\nEOF", what="writing the Spark check")
     args = " ".join(shlex.quote(a) for a in tpch.spark_args({"counts": tpch.count_sql()}))
-    out = site.sh(f"spark-submit {site.scratch}/spark_tpch.py {args}", what="counting TPC-H rows with Spark (log tail below)", tail=30)
+    out = site.sh(f"spark-submit {tpch.SPARK_CHECK_OPTS} {site.scratch}/spark_tpch.py {args}", what="counting TPC-H rows with Spark (log tail below)", tail=30)
     spark = {t: int(n) for t, n in tpch.spark_results(out).get("counts", [])}
     wrong = [f"{t}: generated {n}, HiveServer2 {hive.get(t)}, Spark {spark.get(t)}" for t, n in counts.items()
              if hive.get(t) != n or spark.get(t) != n]

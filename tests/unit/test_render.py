@@ -171,3 +171,26 @@ def test_jobs_run_on_yarn_inside_the_cluster_as_in_production() -> None:
     inside = render.hadoop_files(d, services.ports(d))["mapred-site"]
     assert inside["mapreduce.framework.name"] == "yarn"
     assert render.spark_defaults(d)["spark.master"] == "yarn"
+
+
+def test_clients_stop_before_the_servers_they_talk_to(tmp_path: Path) -> None:
+    # compose down stops a service before its depends_on: HiveServer2 before the NameNode (its
+    # shutdown hook deletes scratch dirs on HDFS and waited out the grace period when the NameNode went first)
+    d = data(topology={"datanodes": 2, "nodemanagers": 2})
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    m = compose.render(d, cluster="team", tags=tags, conf_dir=tmp_path / "conf", ports=services.ports(d), secrets_dir=tmp_path / "s")
+    deps = {name: s.get("depends_on") for name, s in m["services"].items() if s.get("depends_on")}
+    assert deps == {"hiveserver2": ["metastore", "namenode"], "metastore": ["metastore-db"],
+                    "nodemanager-1": ["resourcemanager"], "nodemanager-2": ["resourcemanager"]}
+    # every dependency is a service of the model, and the order has no cycle
+    seen: list[str] = []
+    while len(seen) < len(m["services"]):
+        ready = [n for n in m["services"] if n not in seen and all(x in seen for x in deps.get(n, []))]
+        assert ready, f"cycle among {set(m['services']) - set(seen)}"
+        seen += ready
+
+
+def test_stop_order_leaves_out_services_the_profile_turns_off(tmp_path: Path) -> None:
+    d = data(topology={"services": {"hiveserver2": False}})
+    assert "hiveserver2" not in compose.depends_on(d)
+    assert compose.depends_on(d)["metastore"] == ["metastore-db"]
