@@ -13,6 +13,7 @@ from typing import Callable
 _COMMANDS = [
     "profile", "lock", "fetch", "build", "images", "up", "down", "status", "logs",
     "seed", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
+    "open",
 ]
 
 REGISTRY: dict[str, tuple[str, Callable[[argparse.ArgumentParser, argparse.ArgumentParser], None]]] = {}
