@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
-from devenv import cluster, cluster_files, compose, gateway, profile, services
+from test_render import data  # the default profile with sections changed
 
-
-def data(**over):
-    p = profile.resolve("default")
-    d = p.to_dict()
-    for k, v in over.items():
-        d[k] = {**d[k], **v}
-    return dataclasses.replace(p, data=d)
+from devenv import cluster, cluster_files, compose, gateway, services
 
 
 def test_every_web_ui_gets_a_prefix_and_its_addresses_inside_the_cluster() -> None:
