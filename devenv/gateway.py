@@ -36,7 +36,7 @@ DRIVER_UI = ("spark-history", 4040)
 _HADOOP = ("static", "jmx", "conf", "logs", "stacks", "logLevel")
 _HDFS = (*_HADOOP, "webhdfs", "startupProgress", "dfshealth.html", "explorer.html", "datanode.html")
 _YARN = (*_HADOOP, "cluster", "node", "proxy", "jobhistory", "ws", "app")
-_HIVE = (*_HADOOP, "hiveserver2.jsp", "query_page.html", "llap.html")
+_HIVE = (*_HADOOP, "hiveserver2.jsp", "query_page.html", "llap.html", "logconf.jsp")
 # service -> (prefix, what, root paths); counted services get one prefix per instance.
 UIS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "namenode": ("namenode", "HDFS web UI", _HDFS),
@@ -128,6 +128,7 @@ def _location(r: Route) -> list[str]:
     for root in r.roots:
         for quote in ('"', "'", "("):
             body.append(f"sub_filter {_q(quote + '/' + root)} {_q(quote + '/' + r.prefix + '/' + root)};")
+    body.append(f"sub_filter 'href=\"/\"' 'href=\"/{r.prefix}/\"';")  # a link to the UI's own root
     if r.forwarded_context:
         body.append(f"proxy_set_header X-Forwarded-Context /{r.prefix};")
     # a Location the links left root-relative stays inside this UI
@@ -162,6 +163,8 @@ def files(plan: PortPlan) -> dict[str, str]:
         "    proxy_set_header Accept-Encoding \"\";  # sub_filter reads plain text",
         "    proxy_set_header X-Forwarded-Host $http_host;",
         "    proxy_read_timeout 300s;",
+        "    # Locations stay relative: the published port is not the one nginx listens on",
+        "    absolute_redirect off;",
         "    sub_filter_once off;",
         "    sub_filter_types text/css text/javascript application/javascript application/x-javascript application/json;",
         f"    server {{",
