@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from test_render import data  # the default profile with sections changed
 
-from devenv import cluster, cluster_files, compose, gateway, services
+from devenv import cluster, cluster_files, compose, gateway, profile, services
 
 
 def test_every_web_ui_gets_a_prefix_and_its_addresses_inside_the_cluster() -> None:
@@ -84,3 +85,27 @@ def test_without_the_gateway_nothing_is_rendered_or_shown() -> None:
     assert not [k for k in cluster_files.config_files(d, plan, "pw", None) if "gateway" in k]
     assert not [r for r in cluster.endpoints(plan) if r[0] == "gateway"]
     assert not re.search(r"gateway", " ".join(u for _s, _w, u in cluster.endpoints(plan)))
+
+
+def test_devenv_open_prints_a_uis_gateway_url_and_names_the_uis_it_knows(tmp_path: Path, cli) -> None:
+    from test_trust import started  # a cluster as `up` leaves it, without an engine
+
+    f = tmp_path / "web.toml"
+    f.write_text('schema = 1\nname = "web"\nextends = "default"\n\n[network]\nport_base = 31000\n')
+    started(f, "web")
+    port = services.ports(profile.load_profile(f)).get("gateway", "http").host
+    r = cli("open", "yarn", "--name", "web", "--print")
+    assert r.code == 0 and r.out.strip() == f"http://localhost:{port}/yarn/cluster"
+    assert json.loads(cli("--json", "open", "--name", "web", "--print").out)["url"] == f"http://localhost:{port}/"
+    bad = cli("open", "nosuch", "--name", "web", "--print")
+    assert bad.code == 1 and "no web UI named 'nosuch'" in bad.err and "jobhistory" in bad.err
+
+
+def test_devenv_open_says_when_the_cluster_runs_no_gateway(tmp_path: Path, cli) -> None:
+    from test_trust import started
+
+    f = tmp_path / "bare.toml"
+    f.write_text('schema = 1\nname = "bare"\nextends = "default"\n\n[topology.services]\ngateway = false\n')
+    started(f, "bare")
+    r = cli("open", "--name", "bare", "--print")
+    assert r.code == 1 and "cluster 'bare' runs no gateway" in r.err
