@@ -140,8 +140,9 @@ def test_yarn_shows_a_finished_mapreduce_apps_container_logs(cluster, browser) -
     shot(browser, "yarn-mapreduce-app")
     links_stay_on_the_gateway(browser, gw)
     click_link(browser, "Logs")  # the ApplicationMaster's container: NodeManager -> aggregated logs on the history server
-    until("the container's log", lambda: "MRAppMaster" in text(browser))
-    assert app["id"].replace("application_", "job_") in text(browser)
+    # the ApplicationMaster's syslog: "Created MRAppMaster for application appattempt_<id>_000001"
+    until("the container's log", lambda: "Created MRAppMaster for application" in text(browser))
+    assert app["id"].replace("application_", "appattempt_") in text(browser)
     shot(browser, "yarn-container-logs")
     links_stay_on_the_gateway(browser, gw)
 
