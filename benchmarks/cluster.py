@@ -4,6 +4,7 @@ and the idle memory of the whole default cluster; issue 18's fast answers on a r
 
     python benchmarks/cluster.py [--runs N] [--name bench]
     python benchmarks/cluster.py --only fast --name NAME [--runs N]   # against a running cluster NAME, no cold/warm cycle
+    python benchmarks/cluster.py --gateway-memory     (issue 14: idle memory with and without the gateway)
 
 Images must be built (warm). Uses its own cluster name and the standard ports.
 """
@@ -90,13 +91,14 @@ def stopped_after(name: str, since: float, until: float) -> dict[str, float]:
     return died
 
 
-def idle_memory_bytes(name: str) -> int:
+def idle_memory_bytes(name: str, only: str = "") -> int:
+    """Memory in use by the cluster's containers (those of service `only`, if given), from docker stats."""
     out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{json .}}"], capture_output=True, text=True, check=True).stdout
     total = 0
     units = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
     for line in out.splitlines():
         row = json.loads(line)
-        if not row["Name"].startswith(f"devenv-{name}-"):
+        if not row["Name"].startswith(f"devenv-{name}-{only}"):
             continue
         used = row["MemUsage"].split("/")[0].strip()
         for u in ("GiB", "MiB", "KiB", "B"):
@@ -106,11 +108,41 @@ def idle_memory_bytes(name: str) -> int:
     return total
 
 
+GATEWAY_GOAL_MB = 50  # issue 14: what the gateway may add to the idle cluster
+
+
+def gateway_memory(n: str, idle_seconds: int) -> int:
+    """Idle memory of the default cluster with the gateway, then of the same cluster without it."""
+    import tempfile
+
+    rows: list[list[object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        off = Path(tmp) / "no-gateway.toml"
+        off.write_text('schema = 1\nname = "no-gateway"\nextends = "default"\n\n[topology.services]\ngateway = false\n')
+        totals = {}
+        for label, prof in (("with the gateway", "default"), ("without the gateway", str(off))):
+            devenv("down", "--name", n, "--volumes", "--yes", check=False)
+            devenv("--profile", prof, "up", "--name", n, env_extra={"CI": "true", "DEVENV_TRUST": "1"})
+            time.sleep(idle_seconds)
+            totals[label] = idle_memory_bytes(n)
+            gw = idle_memory_bytes(n, "gateway")
+            rows.append([f"idle memory {label}, after {idle_seconds} s", f"{totals[label] / 1024**2:.0f} MiB",
+                         f"the gateway's container: {gw / 1024**2:.1f} MiB" if gw else "docker stats"])
+            devenv("down", "--name", n, "--volumes", "--yes")
+    added = (totals["with the gateway"] - totals["without the gateway"]) / 1024**2
+    met = "met" if added < GATEWAY_GOAL_MB else "NOT met"
+    rows.append(["added by the gateway (difference of the totals)", f"{added:.0f} MiB",
+                 f"goal < {GATEWAY_GOAL_MB} MB: {met}; the JVMs' own idle drift is in it too"])
+    table(f"idle memory with and without the gateway (default profile, cluster {n})", ["figure", "value", "notes"], rows)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--name", default="bench")
     ap.add_argument("--idle-seconds", type=int, default=60)
+    ap.add_argument("--gateway-memory", action="store_true", help="only the idle memory with and without the gateway")
     ap.add_argument("--only", choices=["fast"], help="fast: only up (no change), status and status --json against the running cluster --name")
     args = ap.parse_args()
     n = args.name
@@ -118,6 +150,8 @@ def main() -> int:
         rows, met = fast_answers(n, max(5, args.runs))
         table(f"fast answers on the running cluster {n} (load average {os.getloadavg()[0]:.1f})", ["figure", "value", "notes"], rows)
         return 0 if met else 1
+    if args.gateway_memory:
+        return gateway_memory(n, args.idle_seconds)
     devenv("down", "--name", n, "--volumes", "--yes", check=False)
     rows: list[list[object]] = []
     first, p = devenv("--json", "up", "--name", n)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from devenv import docker, readiness
+from devenv import docker, gateway, readiness
 from devenv.cluster_files import driver_bind, hive_jars, render_files
 from devenv.cluster_lock import changing
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
@@ -27,18 +27,28 @@ if TYPE_CHECKING:
     from devenv.context import Context
 
 __all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers",
-           "leftovers_among", "others_of", "remove_resources", "status", "up"]
+           "leftovers_among", "others_of", "port_plan", "remove_resources", "status", "up"]
 
 
-def status(c: Cluster) -> dict[str, Any]:
-    """Each service's container state, health and endpoints (probes run in parallel)."""
+def _started(c: Cluster) -> tuple[dict[str, Any], Any, PortPlan]:
+    """A started cluster's state, profile and port plan."""
     from devenv import profile as prof
 
     st = c.state()
     if not st:
         raise DevenvError(f"no cluster named {c.name!r}", hint=f"start one with devenv up; known clusters: {', '.join(known_clusters()) or 'none'}")
     p = prof.load_profile(Path(st["profile_path"]))
-    plan = ports(p, c.port_overrides())
+    return st, p, ports(p, c.port_overrides())
+
+
+def port_plan(c: Cluster) -> PortPlan:
+    """The host ports of a started cluster (as its last up published them)."""
+    return _started(c)[2]
+
+
+def status(c: Cluster) -> dict[str, Any]:
+    """Each service's container state, health and endpoints (probes run in parallel)."""
+    st, p, plan = _started(c)
     conts, health = readiness.check(p, plan, c.name)
     services = []
     for inst, _svc in instances(p):
@@ -51,8 +61,9 @@ def status(c: Cluster) -> dict[str, Any]:
             "detail": health.get(inst) or "ready",
             "endpoints": [{"name": x.name, "url": x.url, "host_port": x.host} for x in plan.of(inst)],
         })
+    uis = [{"ui": u, "what": w, "url": url} for u, w, url in gateway.ui_urls(plan)]
     return {"schema": 1, "cluster": c.name, "profile": st["profile"], "services": services,
-            "ready": all(s["ready"] for s in services)}
+            "ready": all(s["ready"] for s in services), "gateway": uis}
 
 
 ENDPOINT_NAMES = {
@@ -61,6 +72,7 @@ ENDPOINT_NAMES = {
     ("historyserver", "http"): "MapReduce history", ("historyserver", "rpc"): "MapReduce history RPC",
     ("spark-history", "http"): "Spark history", ("metastore", "thrift"): "Hive metastore",
     ("hiveserver2", "jdbc"): "HiveServer2 JDBC", ("hiveserver2", "http"): "HiveServer2 web UI",
+    ("gateway", "http"): "every web UI (gateway)",
 }
 
 
@@ -73,6 +85,8 @@ def endpoints(plan: PortPlan) -> list[tuple[str, str, str]]:
         base = base_service(p.service)
         label = ENDPOINT_NAMES.get((base, p.name)) or f"{base} {p.name}"
         out.append((p.service, label, p.url_to(JDBC_DATABASE if p.kind == "jdbc" else "")))
+    # the URLs to click: each web UI through the gateway
+    out += [("gateway", what, url) for _ui, what, url in gateway.ui_urls(plan)]
     return out
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from devenv import compose, fsutil, host_config, labels, render
+from devenv import compose, fsutil, gateway, host_config, labels, render
 from devenv.cluster_state import Cluster, db_password
 from devenv.services import PortPlan, instances
 
@@ -50,6 +50,8 @@ def config_files(profile: "Profile", plan: PortPlan, pw: str, host_hive_jars: li
         render.spark_defaults(host, host=True, host_hive_jars=host_hive_jars, driver_bind=driver_bind))
     files["client/spark/hive-site.xml"] = render.site_xml(render.hive_site(host, plan, pw, host=True))
     files["client/hadoop/hive-site.xml"] = files["client/spark/hive-site.xml"]
+    if plan.find("gateway", "http"):
+        files.update({f"conf/gateway/{k}": v for k, v in gateway.files(plan).items()})
     return files
 
 

@@ -105,12 +105,8 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
             "image": tags[SERVICE_IMAGE[svc]],
         }
         env: dict[str, str] = {}
-        if svc in ("namenode", "datanode", "resourcemanager", "historyserver"):
+        if svc in ("namenode", "datanode", "resourcemanager", "historyserver", "nodemanager"):
             s["command"] = [svc]
-            env["HADOOP_HEAPSIZE_MAX"] = heap
-            s["volumes"].append(hadoop_conf(inst))
-        elif svc == "nodemanager":
-            s["command"] = ["nodemanager"]
             env["HADOOP_HEAPSIZE_MAX"] = heap
             s["volumes"].append(hadoop_conf(inst))
         elif svc == "spark-history":
@@ -124,6 +120,8 @@ def render(prof: "Profile", *, cluster: str, tags: Mapping[str, str], conf_dir: 
             # HiveServer2 keeps half its memory free for the beeline/hive clients people run inside it
             env["HIVE_HEAP"] = f"{mem // 2}m" if svc == "hiveserver2" else heap
             s["volumes"] += [hadoop_conf(inst), f"{conf_dir / 'hive'}:/etc/hive/conf:ro"]
+        elif svc == "gateway":
+            s["volumes"].append(f"{conf_dir / 'gateway'}:/etc/nginx/devenv:ro")
         elif svc == "metastore-db":
             s["command"] = ["postgres"]
             env.update({"METASTORE_DB": "metastore", "METASTORE_DB_USER": "hive",

@@ -56,8 +56,9 @@ SPECS: dict[str, Spec] = {
     "hive": Spec("hive", "hadoop", "HADOOP_IMAGE", "lib"),
     "spark": Spec("spark", "hive", "HIVE_IMAGE", "dist"),
     "postgres": Spec("postgres", None, None, None, shared_lib=True),
+    "gateway": Spec("gateway", None, None, None),
 }
-CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres")
+CLUSTER_IMAGES = ("jvm", "hadoop", "hive", "spark", "postgres", "gateway")
 
 
 TEMPLATES_ENV = "DEVENV_IMAGE_TEMPLATES"
@@ -159,7 +160,7 @@ def plan(profile: "Profile", lock: "Lock | None", names: Iterable[str], ca_pem: 
         root = templates() / name
         dockerfile = root / "Dockerfile"
         args = {a: all_args[a] for a in declared_args(dockerfile) if a in all_args}
-        if spec.name == "postgres":
+        if spec.name in ("postgres", "gateway"):  # plain Debian images: no JVM base
             args["BASE_IMAGE"] = profile.images.get("db_base", "debian:bookworm-slim")
         if spec.parent_arg:
             args[spec.parent_arg] = plans[spec.parent].tag

@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
         "memory": {
             "namenode": "384m", "datanode": "256m", "resourcemanager": "384m", "nodemanager": "320m",
             "historyserver": "256m", "spark-history": "1280m", "metastore-db": "128m",
-            "metastore": "384m", "hiveserver2": "1g",
+            "metastore": "384m", "hiveserver2": "1g", "gateway": "64m",
         },
     },
     "network": {"bind": "127.0.0.1"},

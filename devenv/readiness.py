@@ -233,6 +233,8 @@ def probes(profile: "Profile", ports: PortPlan, containers: Mapping[str, str], *
             out[inst] = tcp_open(ports, inst, "jdbc") if quick else hiveserver2(ports)
         elif svc == "metastore-db":
             out[inst] = postgres(lambda inst=inst: containers.get(inst, inst))
+        elif svc == "gateway":
+            out[inst] = http_ok(ports, inst, "/healthz")
     return out
 
 

@@ -44,8 +44,9 @@ SERVICES = (
     "metastore-db",
     "metastore",
     "hiveserver2",
+    "gateway",
 )
-OPTIONAL_SERVICES = ("historyserver", "spark-history", "hiveserver2")
+OPTIONAL_SERVICES = ("historyserver", "spark-history", "hiveserver2", "gateway")
 
 _MEM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _FACTOR = {"": 1 / (1024 * 1024), "k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}

@@ -30,13 +30,15 @@ PORTS: dict[str, list[tuple[str, int, str]]] = {
     "metastore-db": [],
     "metastore": [("thrift", 9083, "thrift")],
     "hiveserver2": [("jdbc", 10000, "jdbc"), ("http", 10002, "http")],
+    # every web UI under one port (devenv/gateway.py); last, so a port_base numbers the others as before
+    "gateway": [("http", 8480, "http")],
 }
 # The image each service runs (the one table: compose runs it, `devenv build --service` builds it).
 # NodeManagers run the Spark image: Spark and Python are on every node, as in production.
 SERVICE_IMAGE: dict[str, str] = {
     "namenode": "hadoop", "datanode": "hadoop", "resourcemanager": "hadoop", "nodemanager": "spark",
     "historyserver": "hadoop", "spark-history": "spark", "metastore-db": "postgres", "metastore": "hive",
-    "hiveserver2": "hive",
+    "hiveserver2": "hive", "gateway": "gateway",
 }
 # A second datanode or nodemanager moves its ports by this much, so each has its own.
 INSTANCE_STRIDE = 10

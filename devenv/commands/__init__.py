@@ -14,6 +14,7 @@ _COMMANDS = [
     "profile", "lock", "fetch", "build", "images", "up", "down", "status", "logs",
     "seed", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
     "jobs",
+    "open",
 ]
 
 REGISTRY: dict[str, tuple[str, Callable[[argparse.ArgumentParser, argparse.ArgumentParser], None]]] = {}

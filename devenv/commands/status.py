@@ -34,4 +34,12 @@ def run(args: argparse.Namespace, ui: "Ui") -> int:
         t.add_row(s["service"], s["state"], health, "  ".join(e["url"] for e in s["endpoints"]))
     ui.print(f"cluster {st['cluster']} (profile {st['profile']}): {'ready' if st['ready'] else 'NOT ready'}")
     ui.print(t)
+    if st["gateway"]:
+        ui.print("web UIs (gateway; `devenv open UI` opens one):")
+        g = Table(box=None, pad_edge=False)
+        for col in ("UI", "what", "URL"):
+            g.add_column(col)
+        for u in st["gateway"]:
+            g.add_row(u["ui"], u["what"], u["url"])
+        ui.print(g)
     return 0 if st["ready"] else 1

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.docker
 # benchmarks/profiles.py runs this module against other built-in profiles (DEVENV_IT_PROFILE) under another name
 NAME = os.environ.get("DEVENV_IT_NAME", "ci-default")
 SERVICES = {"namenode", "datanode-1", "resourcemanager", "nodemanager-1", "historyserver", "spark-history",
-            "metastore-db", "metastore", "hiveserver2"}
+            "metastore-db", "metastore", "hiveserver2", "gateway"}
 
 
 def ex(service: str, *cmd: str, name: str = NAME, check: bool = True, timeout: float = 600):
@@ -142,6 +142,12 @@ def test_hive_queries_run_on_yarn(cluster) -> None:
     assert beeline("SELECT count(*) AS n FROM people").split()[-1] == "2"
     apps = ex("resourcemanager", "yarn", "application", "-list", "-appStates", "FINISHED", "-appTypes", "MAPREDUCE").out
     assert "INSERT INTO people" in apps  # the INSERT ran as a MapReduce job on YARN, not in local mode
+
+
+# Issue 14: the web UIs through the gateway in a real browser, on this cluster and the applications run above
+from integration.gateway_browser import (  # noqa: E402,F401
+    browser, test_a_running_spark_app_through_yarns_proxy_then_in_the_history, test_hiveserver2_ui_lists_a_finished_query,
+    test_namenode_browse_and_download_through_the_gateway, test_yarn_shows_a_finished_mapreduce_apps_container_logs)
 
 
 def test_host_webhdfs_client_writes_and_reads_through_a_datanode(cluster) -> None:

@@ -19,7 +19,7 @@ from devenv.context import Context
 from devenv.doctor.probes import Probes
 from devenv.paths import paths
 
-TAGS = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+TAGS = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")}
 
 
 def prof(bind: str = "127.0.0.1", **topology):

@@ -201,7 +201,7 @@ def test_existing_volumes_and_network_are_declared_with_the_labels_they_were_mad
     p = profile.resolve("default")
     old = {"devenv.managed": "true", "devenv.cluster": "team", "devenv.profile": "default", "devenv.service": "namenode"}
     existing = {"devenv-team-namenode-data": {**old, "com.docker.compose.project": "devenv-team"}, "devenv-team": labels("team", None)}
-    m = compose.render(p, cluster="team", tags={k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")},
+    m = compose.render(p, cluster="team", tags={k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")},
                        conf_dir=tmp_path / "conf", ports=services.ports(p), secrets_dir=tmp_path / "s", existing=existing)
     assert m["volumes"]["namenode-data"]["labels"] == old
     assert m["networks"]["cluster"]["labels"] == labels("team", None)
@@ -285,7 +285,7 @@ def test_the_compose_model_is_the_same_before_and_after_its_volumes_exist(tmp_pa
     from devenv import compose, profile, services
 
     p = profile.resolve("default")
-    args = dict(cluster="team", tags={k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")},
+    args = dict(cluster="team", tags={k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")},
                 conf_dir=tmp_path / "conf", ports=services.ports(p), secrets_dir=tmp_path / "s")
     first = compose.render(p, **args)
     made = {v["name"]: {**dict(sorted(v["labels"].items())), "com.docker.compose.volume": k} for k, v in first["volumes"].items()}

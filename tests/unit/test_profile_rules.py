@@ -27,12 +27,12 @@ def problems(path: Path) -> list[str]:
 def test_memory_budget_counts_only_enabled_services(tmp_path: Path) -> None:
     f = write(tmp_path / "c.toml", CHILD + '[topology.services]\nhiveserver2 = false\n[resources]\ntotal = "5g"\n')
     assert problems(f) == [
-        f"{f}:7:1: resources.total: the services need 3392 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
-        '= 5440 MB, over the budget of 5120 MB. Nearest valid choice: total = "5632m", or less memory per service']
+        f"{f}:7:1: resources.total: the services need 3456 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
+        '= 5504 MB, over the budget of 5120 MB. Nearest valid choice: total = "5632m", or less memory per service']
     g = write(tmp_path / "g.toml", CHILD + '[resources]\ntotal = "5g"\n')
     assert problems(g) == [
-        f"{g}:5:1: resources.total: the services need 4416 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
-        '= 6464 MB, over the budget of 5120 MB. Nearest valid choice: total = "6656m", or less memory per service']
+        f"{g}:5:1: resources.total: the services need 4480 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
+        '= 6528 MB, over the budget of 5120 MB. Nearest valid choice: total = "6656m", or less memory per service']
 
 
 def test_replication_equal_to_datanodes_is_valid(tmp_path: Path) -> None:
@@ -160,25 +160,25 @@ def test_available_lists_builtin_then_user_profiles(isolated: Path) -> None:
 def test_budget_problem_blames_whichever_budget_key_the_child_set(tmp_path: Path) -> None:
     nm = write(tmp_path / "nm.toml", CHILD + "[topology]\nnodemanagers = 3\n")
     assert problems(nm) == [
-        f"{nm}:5:1: topology.nodemanagers: the services need 5056 MB plus 6144 MB for YARN containers (3 x yarn_memory) "
-        '= 11200 MB, over the budget of 7168 MB. Nearest valid choice: total = "11264m", or less memory per service']
+        f"{nm}:5:1: topology.nodemanagers: the services need 5120 MB plus 6144 MB for YARN containers (3 x yarn_memory) "
+        '= 11264 MB, over the budget of 7168 MB. Nearest valid choice: total = "11264m", or less memory per service']
     ym = write(tmp_path / "ym.toml", CHILD + '[resources]\nyarn_memory = "6g"\n')
     assert problems(ym) == [
-        f"{ym}:5:1: resources.yarn_memory: the services need 4416 MB plus 6144 MB for YARN containers (1 x yarn_memory) "
-        '= 10560 MB, over the budget of 7168 MB. Nearest valid choice: total = "10752m", or less memory per service']
+        f"{ym}:5:1: resources.yarn_memory: the services need 4480 MB plus 6144 MB for YARN containers (1 x yarn_memory) "
+        '= 10624 MB, over the budget of 7168 MB. Nearest valid choice: total = "10752m", or less memory per service']
     mem = write(tmp_path / "mem.toml", CHILD + '[resources.memory]\nnamenode = "4g"\n')
     assert problems(mem) == [
-        f"{mem}:4:1: resources.memory: the services need 8128 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
-        '= 10176 MB, over the budget of 7168 MB. Nearest valid choice: total = "10240m", or less memory per service']
+        f"{mem}:4:1: resources.memory: the services need 8192 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
+        '= 10240 MB, over the budget of 7168 MB. Nearest valid choice: total = "10240m", or less memory per service']
 
 
 def test_budget_exactly_met_is_valid_and_the_suggestion_rounds_up_to_256m(tmp_path: Path) -> None:
-    exact = write(tmp_path / "exact.toml", CHILD + '[resources]\ntotal = "6464m"\n')
-    assert profile.load_profile(exact).resources["total"] == "6464m"
+    exact = write(tmp_path / "exact.toml", CHILD + '[resources]\ntotal = "6528m"\n')
+    assert profile.load_profile(exact).resources["total"] == "6528m"
     odd = write(tmp_path / "odd.toml", CHILD + '[resources]\ntotal = "6g"\n[resources.memory]\nnamenode = "330m"\n')
     assert problems(odd) == [
-        f"{odd}:5:1: resources.total: the services need 4362 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
-        '= 6410 MB, over the budget of 6144 MB. Nearest valid choice: total = "6656m", or less memory per service']
+        f"{odd}:5:1: resources.total: the services need 4426 MB plus 2048 MB for YARN containers (1 x yarn_memory) "
+        '= 6474 MB, over the budget of 6144 MB. Nearest valid choice: total = "6656m", or less memory per service']
 
 
 def test_minimum_allocation_against_what_a_nodemanager_offers(tmp_path: Path) -> None:

@@ -65,12 +65,12 @@ def test_site_xml_escapes() -> None:
 
 def test_compose_model_names_labels_ports_and_memory(tmp_path: Path) -> None:
     d = data(topology={"datanodes": 2, "nodemanagers": 1})
-    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")}
     m = compose.render(d, cluster="team", tags=tags, conf_dir=tmp_path / "conf", ports=services.ports(d), secrets_dir=tmp_path / "s")
     assert m["networks"]["cluster"]["name"] == "devenv-team"
     assert all("_" not in name for name in m["services"])
     assert set(m["services"]) == {"namenode", "datanode-1", "datanode-2", "resourcemanager", "nodemanager-1", "historyserver",
-                                  "spark-history", "metastore-db", "metastore", "hiveserver2"}
+                                  "spark-history", "metastore-db", "metastore", "hiveserver2", "gateway"}
     nn = m["services"]["namenode"]
     assert nn["ports"] == ["127.0.0.1:8020:8020", "127.0.0.1:9870:9870"]
     assert nn["labels"] == {"devenv.managed": "true", "devenv.cluster": "team", "devenv.profile": "default", "devenv.service": "namenode",
@@ -144,7 +144,7 @@ def test_beeline_connects_to_this_clusters_hiveserver2_without_a_url() -> None:
 
 def test_the_edge_node_gets_beeline_site_and_every_service_names_its_cluster(tmp_path: Path) -> None:
     d = data()
-    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")}
     model = compose.render(d, cluster="c1", tags=tags, conf_dir=tmp_path / "conf", ports=services.ports(d), secrets_dir=tmp_path / "s")
     edge = model["services"]["spark-history"]
     assert f"{tmp_path / 'conf' / 'edge-hive'}:/etc/hive/conf:ro" in edge["volumes"]
@@ -158,7 +158,7 @@ def test_the_edge_hive_conf_dir_holds_only_beeline_site(isolated: Path) -> None:
 
     c = cluster.Cluster("edge")
     p = profile.resolve("default")
-    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")}
     cluster_files.render_files(c, p, services.ports(p), tags, [])
     edge = c.dir / "conf" / "edge-hive"
     assert sorted(f.name for f in edge.iterdir()) == ["beeline-site.xml"]
@@ -177,7 +177,7 @@ def test_clients_stop_before_the_servers_they_talk_to(tmp_path: Path) -> None:
     # compose down stops a service before its depends_on: HiveServer2 before the NameNode (its
     # shutdown hook deletes scratch dirs on HDFS and waited out the grace period when the NameNode went first)
     d = data(topology={"datanodes": 2, "nodemanagers": 2})
-    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")}
     m = compose.render(d, cluster="team", tags=tags, conf_dir=tmp_path / "conf", ports=services.ports(d), secrets_dir=tmp_path / "s")
     deps = {name: s.get("depends_on") for name, s in m["services"].items() if s.get("depends_on")}
     assert deps == {"hiveserver2": ["metastore", "namenode"], "metastore": ["metastore-db"],

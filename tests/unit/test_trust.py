@@ -351,7 +351,7 @@ def started(f: Path, name: str) -> None:
 
     p = profile.load_profile(f)
     c = Cluster(name)
-    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres")}
+    tags = {k: f"devenv/{k}:t" for k in ("hadoop", "hive", "spark", "postgres", "gateway")}
     save_state(c, p, {}, render_files(c, p, services.ports(p), tags, []), tags)
 
 
