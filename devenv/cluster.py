@@ -16,7 +16,7 @@ from devenv import docker, readiness
 from devenv.cluster_files import hive_jars, render_files
 from devenv.cluster_lock import changing
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
-from devenv.cluster_state import (Cluster, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
+from devenv.cluster_state import (Cluster, client_env, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
                                   save_state)
 from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
@@ -26,7 +26,7 @@ from devenv.services import PortPlan, base_service, instances, ports
 if TYPE_CHECKING:
     from devenv.context import Context
 
-__all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers",
+__all__ = ["Cluster", "UpResult", "check_owner", "client_env", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers",
            "leftovers_among", "others_of", "remove_resources", "status", "up"]
 
 
@@ -163,7 +163,7 @@ def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", w
     on_event("build", {})
     tags = {p.name: p.tag for p, _ in images.build_profile(ctx)}
     digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing)
-    save_state(c, profile, overrides, digest, tags)
+    save_state(c, profile, overrides, digest, tags, ctx.lock_digest())
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)
     state = wait_ready(c, profile, plan, timeout=wait_timeout, on_change=lambda st: on_event("progress", {"state": st}),
