@@ -48,9 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="keep the cluster this run started (default: always with reuse, else never)")
     g.addoption("--devenv-seed", action="store_true", help="seed the cluster (TPC-H and the profile's [[seed]] steps) before the tests")
     g.addoption("--devenv-per-worker", action="store_true", help="pytest-xdist: one cluster per worker, on free ports")
-    g.addoption("--devenv-ports", choices=("auto", "fixed"), default="auto", help="auto (default): free host ports where the standard ones are busy")
-    g.addoption("--devenv-wait-timeout", type=float, default=600, metavar="SECONDS", help="give up waiting for readiness after this long")
+    g.addoption("--devenv-ports", choices=("auto", "fixed"), help="auto (default): free host ports where the standard ones are busy")
+    g.addoption("--devenv-wait-timeout", type=float, metavar="SECONDS", help="give up waiting for readiness after this long (default 600)")
     g.addoption("--devenv-artifacts", default="devenv-artifacts", metavar="DIR", help="where a failing test's service logs are written")
+    parser.addini("devenv_scope", "scope of devenv_cluster and devenv_options: session (default) or module (a cluster per module)",
+                  default="session")
 
 
 def _identity(config: pytest.Config) -> tuple[str, int, str | None]:
@@ -63,21 +65,48 @@ def _identity(config: pytest.Config) -> tuple[str, int, str | None]:
     return config.stash[_RUN_ID], os.getpid(), None
 
 
-def _options(config: pytest.Config) -> Any:
-    from devenv import run_cluster
+OPTION_KEYS = ("profile", "name", "reuse", "keep", "seed", "per_worker", "ports", "wait_timeout")
 
-    o = config.option
-    return run_cluster.options(profile=o.devenv_profile, name=o.devenv_name, reuse=o.devenv_reuse, keep=o.devenv_keep,
-                               seed=o.devenv_seed, per_worker=o.devenv_per_worker, ports=o.devenv_ports,
-                               wait_timeout=o.devenv_wait_timeout)
+
+def _options(config: pytest.Config, defaults: dict[str, Any] | None = None) -> Any:
+    """The command line's --devenv-* options; what it leaves unset comes from `defaults` (the devenv_options fixture)."""
+    from devenv import run_cluster
+    from devenv.errors import UsageError
+
+    unknown = set(defaults or {}) - set(OPTION_KEYS)
+    if unknown:
+        raise UsageError(f"devenv_options: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTION_KEYS)}")
+    given = {k: getattr(config.option, f"devenv_{k}") for k in OPTION_KEYS}
+    chosen = {k: v if v not in (None, False) else (defaults or {}).get(k, v) for k, v in given.items()}
+    chosen["ports"] = chosen["ports"] or "auto"
+    chosen["wait_timeout"] = chosen["wait_timeout"] or 600
+    return run_cluster.options(**chosen)
+
+
+def _scope(fixture_name: str, config: pytest.Config) -> Any:
+    scope = config.getini("devenv_scope") or "session"
+    if scope not in ("session", "module"):
+        raise pytest.UsageError(f"devenv_scope = {scope!r}: choose session or module")
+    return scope
+
+
+@pytest.fixture(scope=_scope)
+def devenv_options() -> dict[str, Any]:
+    """Defaults for the --devenv-* options (keys: profile, name, reuse, keep, seed, per_worker, ports, wait_timeout).
+
+    Override it in a conftest.py (or, with `devenv_scope = module`, in a test module) to choose the cluster
+    in code; options given on the command line still win.
+    """
+    return {}
 
 
 def _failure(e: Any) -> str:
     return "\n".join([e.message, *(f"  {d}" for d in e.details), *([f"hint: {e.hint}"] if e.hint else [])])
 
 
-@pytest.fixture(scope="session")
-def devenv_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator["ClusterInfo"]:
+@pytest.fixture(scope=_scope)
+def devenv_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                   devenv_options: dict[str, Any]) -> Iterator["ClusterInfo"]:
     """The profile's cluster, started or reused once per run (shared by xdist workers), as a frozen ClusterInfo."""
     from devenv import run_cluster
     from devenv.console import Ui
@@ -86,10 +115,10 @@ def devenv_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     config = request.config
     run_id, pid, worker = _identity(config)
     try:
-        opts = _options(config)
+        opts = _options(config, devenv_options)
         start = lambda: run_cluster.acquire(opts, run_id=run_id, owner_pid=pid, worker=worker, ui=Ui(no_color=True))  # noqa: E731
         if worker and not opts.per_worker:  # the controller removes the shared cluster (pytest_sessionfinish)
-            info, owned = run_cluster.shared(tmp_path_factory.getbasetemp().parent, start, wait=opts.wait_timeout + 300), False
+            info, owned = run_cluster.shared(tmp_path_factory.getbasetemp().parent, start, wait=opts.wait_timeout + 300, keep=opts.keep), False
         else:
             info, owned = start()
     except DevenvError as e:
@@ -156,8 +185,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     record = run_cluster.shared_record(root)
     if record and record.get("owned"):
-        opts = _options(config)
-        _note(config, run_cluster.finish(record["info"]["name"], owned=True, keep=opts.keep, failed=session.testsfailed > 0))
+        _note(config, run_cluster.finish(record["info"]["name"], owned=True, keep=record["keep"], failed=session.testsfailed > 0))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

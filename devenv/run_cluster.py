@@ -233,11 +233,11 @@ def finish(name: str, *, owned: bool, keep: str, failed: bool) -> str:
 INFO_FILE = "devenv-cluster.json"
 
 
-def shared(root: Path, start: Callable[[], tuple["ClusterInfo", bool]], *, wait: float) -> "ClusterInfo":
+def shared(root: Path, start: Callable[[], tuple["ClusterInfo", bool]], *, wait: float, keep: str = "never") -> "ClusterInfo":
     """The first process to get here starts the cluster and writes `root/INFO_FILE`; the others wait for it and read it.
 
     The recipe of pytest-xdist's docs (a file lock and an info file in the run's shared temporary directory).
-    The record says whether this run owns the cluster, for the controller's teardown (`shared_record`).
+    The record says whether this run owns the cluster and what to keep, for the controller's teardown (`shared_record`).
     """
     from devenv.cluster_info import ClusterInfo
 
@@ -253,7 +253,7 @@ def shared(root: Path, start: Callable[[], tuple["ClusterInfo", bool]], *, wait:
         except DevenvError as e:
             info_file.write_text(json.dumps({"error": e.message}), encoding="utf-8")
             raise
-        info_file.write_text(json.dumps({"info": info.to_json(), "owned": owned}), encoding="utf-8")
+        info_file.write_text(json.dumps({"info": info.to_json(), "owned": owned, "keep": keep}), encoding="utf-8")
         return info
 
 

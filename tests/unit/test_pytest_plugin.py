@@ -171,10 +171,10 @@ def test_the_first_worker_starts_the_cluster_and_the_others_read_its_info(tmp_pa
         starts.append(1)
         return info(), True
 
-    first = run_cluster.shared(tmp_path, start, wait=5)
+    first = run_cluster.shared(tmp_path, start, wait=5, keep="on-failure")
     second = run_cluster.shared(tmp_path, start, wait=5)
     assert first == second == info() and starts == [1]
-    assert run_cluster.shared_record(tmp_path)["owned"] is True
+    assert run_cluster.shared_record(tmp_path) == {"info": info().to_json(), "owned": True, "keep": "on-failure"}
 
 
 def test_a_failed_start_fails_every_worker_and_the_controller_has_nothing_to_remove(tmp_path: Path) -> None:
@@ -261,3 +261,27 @@ def test_a_refused_reuse_fails_the_tests_that_ask_with_the_difference(pytester: 
     result.stdout.fnmatch_lines(["*cannot use cluster 'pytest-ci' for this test run*",
                                  "*profile: the cluster runs 'default' (/elsewhere/default.toml), this run asks for 'ci'*",
                                  "*lock digest: the cluster runs bbbbbbbbbbbb*"])
+
+
+def test_devenv_options_fixture_sets_defaults_that_the_command_line_overrides(pytester: pytest.Pytester, isolated: Path) -> None:
+    c = cluster.Cluster("from-fixture")
+    c.write_state({"cluster": "from-fixture", "profile": "default", "profile_path": "/elsewhere/default.toml", "lock_digest": "b" * 64})
+    pytester.makeconftest("""
+        import pytest
+        @pytest.fixture(scope="session")
+        def devenv_options():
+            return {"name": "from-fixture", "profile": "ci", "reuse": True}
+    """)
+    pytester.makepyfile("def test_needs(devenv_cluster):\n    pass\n")
+    by_fixture = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    by_fixture.stdout.fnmatch_lines(["*cannot use cluster 'from-fixture' for this test run*", "*this run asks for 'ci'*"])
+    by_option = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--devenv-profile=default")
+    by_option.stdout.fnmatch_lines(["*cannot use cluster 'from-fixture' for this test run*", "*this run asks for 'default'*"])
+
+
+def test_devenv_scope_module_is_accepted_and_a_bad_scope_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ndevenv_scope = fortnight\n")
+    pytester.makepyfile("def test_needs(devenv_cluster):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret != pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*devenv_scope = 'fortnight': choose session or module*"])
