@@ -69,6 +69,7 @@ class ClusterInfo:
         return docker.logs(self._container(service), since=when)
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON data (the xdist info file); `from_json` reads it back."""
         data = dataclasses.asdict(self)
         data["conf_dir"] = str(self.conf_dir)
         data["services"] = list(self.services)
@@ -76,6 +77,7 @@ class ClusterInfo:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "ClusterInfo":
+        """The ClusterInfo `to_json` wrote (keys it does not know are ignored)."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         return cls(**{**values, "conf_dir": Path(values["conf_dir"]), "services": tuple(values["services"]),

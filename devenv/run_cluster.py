@@ -13,14 +13,16 @@ a run attached to (`reuse`) was never its own: it is left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import socket
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from devenv.errors import DevenvError, UsageError
 from devenv.paths import paths
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from devenv.cluster_info import ClusterInfo
     from devenv.context import Context
 
+log = logging.getLogger("devenv.run_cluster")
 KEEP = ("never", "on-failure", "always")
 RECORDS = "pytest-runs"
 
@@ -92,6 +95,7 @@ def decide(state: Mapping[str, Any], *, reuse: bool, profile: str, profile_path:
 # --- ownership records and the reaper -----------------------------------------------
 
 def record_file(name: str) -> Path:
+    """Where the ownership record of cluster `name` lives (this home's state directory)."""
     return paths().state / RECORDS / f"{name}.json"
 
 
@@ -161,13 +165,19 @@ def reap(this_run: str) -> list[str]:
     from devenv import cluster
 
     gone = dead_runs(records(), host=socket.gethostname(), is_alive=alive, this_run=this_run)
+    reaped = []
     for name in gone:
-        if cluster.Cluster(name).dir.exists():
-            cluster.down(name, volumes=True)
-        else:  # killed before its files were written: whatever the engine has of it (this home's only)
-            cluster.remove_resources([r for r in cluster.leftovers() if r.cluster == name])
+        try:
+            if cluster.Cluster(name).dir.exists():
+                cluster.down(name, volumes=True)
+            else:  # killed before its files were written: whatever the engine has of it (this home's only)
+                cluster.remove_resources([r for r in cluster.leftovers() if r.cluster == name])
+        except DevenvError as e:  # another process reaping it at the same moment, or a name another home holds now
+            log.warning("could not reap cluster %s of a run that is gone: %s", name, e.message)
+            continue
         release(name)
-    return gone
+        reaped.append(name)
+    return reaped
 
 
 # --- start, attach, finish ------------------------------------------------------------
@@ -266,23 +276,16 @@ def shared_record(root: Path) -> dict[str, Any] | None:
     return data if "info" in data else None
 
 
-class _file_lock:
+@contextlib.contextmanager
+def _file_lock(path: Path, wait: float) -> Iterator[None]:
     """Hold an OS lock on `path` (waiting up to `wait` seconds); the kernel frees it if the holder dies."""
+    from devenv.cluster_lock import try_lock
 
-    def __init__(self, path: Path, wait: float) -> None:
-        self.path, self.wait = path, wait
-
-    def __enter__(self) -> None:
-        from devenv.cluster_lock import try_lock
-
-        deadline = time.monotonic() + self.wait
-        self.f = open(self.path, "a+b")
-        while not try_lock(self.f):
+    deadline = time.monotonic() + wait
+    with open(path, "a+b") as f:
+        while not try_lock(f):
             if time.monotonic() > deadline:
-                self.f.close()
-                raise DevenvError(f"waited {self.wait:.0f} s for another worker to start this run's cluster ({self.path})")
+                raise DevenvError(f"waited {wait:.0f} s for another worker to start this run's cluster ({path})")
             time.sleep(0.2)
-
-    def __exit__(self, *exc: object) -> None:
-        self.f.close()
+        yield  # closing the file releases the lock
 

@@ -139,6 +139,16 @@ def test_reap_downs_a_killed_runs_cluster_that_has_state(engine: list[str], monk
     assert not c.dir.exists() and run_cluster.records() == {}
 
 
+def test_a_cluster_that_cannot_be_reaped_now_keeps_its_record_for_the_next_run(engine: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(containers_=(), volumes_=(), networks_=()) -> None:
+        raise DevenvError("removing containers failed (exit 1)")
+
+    monkeypatch.setattr(docker, "remove", busy)
+    run_cluster.claim("pytest-ci-dead", "r1", _dead_pid())
+    assert run_cluster.reap("this-run") == []
+    assert set(run_cluster.records()) == {"pytest-ci-dead"}
+
+
 # --- keep ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("keep", "failed", "removed"), [("never", True, True), ("on-failure", False, True), ("on-failure", True, False),
