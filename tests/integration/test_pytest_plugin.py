@@ -66,7 +66,7 @@ def test_fresh_start_shared_by_two_xdist_workers_kept_on_failure_with_the_logs(p
     out = r.stdout.str()
     assert re.search(rf"devenv {NAME} namenode log \(\d+ lines; all in ", out) and marker in out
     assert f"devenv: kept cluster '{NAME}': attach with --devenv-name {NAME} --devenv-reuse" in out
-    logs = pytester.path / "devenv-artifacts" / "test_sample.py__test_fails_when_asked"
+    logs = pytester.path / "devenv-artifacts" / "test_sample.py_test_fails_when_asked"
     assert marker in (logs / "namenode.log").read_text()
     assert {p.stem for p in logs.glob("*.log")} == {"namenode", "datanode-1", "resourcemanager", "nodemanager-1", "metastore-db",
                                                    "metastore", "hiveserver2"}
