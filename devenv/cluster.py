@@ -16,7 +16,7 @@ from devenv import docker, gateway, readiness
 from devenv.cluster_files import driver_bind, hive_jars, render_files
 from devenv.cluster_lock import changing
 from devenv.cluster_start import Readiness, auto_ports, bootstrap_hdfs, preflight, wait_ready
-from devenv.cluster_state import (Cluster, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
+from devenv.cluster_state import (Cluster, client_env, cluster_name, foreign, known_clusters, leftovers, leftovers_among, remove_resources,
                                   save_state)
 from devenv.confine import safe_rmtree
 from devenv.errors import DevenvError
@@ -26,8 +26,8 @@ from devenv.services import PortPlan, base_service, instances, ports
 if TYPE_CHECKING:
     from devenv.context import Context
 
-__all__ = ["Cluster", "UpResult", "check_owner", "cluster_name", "down", "endpoints", "foreign", "known_clusters", "leftovers",
-           "leftovers_among", "others_of", "port_plan", "remove_resources", "status", "up"]
+__all__ = ["Cluster", "UpResult", "check_owner", "client_env", "cluster_name", "down", "endpoints", "foreign", "known_clusters",
+           "leftovers", "leftovers_among", "others_of", "port_plan", "remove_resources", "status", "up"]
 
 
 def _started(c: Cluster) -> tuple[dict[str, Any], Any, PortPlan]:
@@ -179,11 +179,12 @@ def _up(ctx: "Context", name: str | None = None, *, ports_mode: str = "fixed", w
     tags = {p.name: p.tag for p, _ in images.build_profile(ctx)}
     bind = driver_bind(c.name)
     digest = render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, bind)
-    save_state(c, profile, overrides, digest, tags)
+    save_state(c, profile, overrides, digest, tags, ctx.lock_digest())
     on_event("start", {"project": c.project})
     docker.compose_up(c.compose_file, c.project)
     if (now := driver_bind(c.name)) != bind:  # the network is new: a host driver listens at its gateway (client/ only)
-        save_state(c, profile, overrides, render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, now), tags)
+        save_state(c, profile, overrides, render_files(c, profile, plan, tags, hive_jars(ctx.lock()), existing, now), tags,
+                   ctx.lock_digest())
     state = wait_ready(c, profile, plan, timeout=wait_timeout, on_change=lambda st: on_event("progress", {"state": st}),
                        bootstrap=lambda: bootstrap_hdfs(c))
     return UpResult(c, plan, state, False, time.monotonic() - started)

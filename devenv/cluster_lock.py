@@ -37,7 +37,8 @@ def lock_file(name: str) -> Path:
     return paths().state / "locks" / f"{name}.lock"
 
 
-def _try_lock(f: IO[bytes]) -> bool:
+def try_lock(f: IO[bytes]) -> bool:
+    """Take an exclusive OS lock on an open file without waiting; False if another process holds it."""
     try:
         if sys.platform == "win32":
             import msvcrt
@@ -75,7 +76,7 @@ def _acquire(name: str, wait: float) -> IO[bytes]:
     while True:
         path.parent.mkdir(parents=True, exist_ok=True)
         f = open(path, "a+b")
-        if _try_lock(f):
+        if try_lock(f):
             if _same_file(f, path):
                 return f
         f.close()

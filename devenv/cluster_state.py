@@ -60,6 +60,17 @@ class Cluster:
         return {(k.split("/")[0], k.split("/")[1]): v for k, v in self.state().get("ports", {}).items()}
 
 
+def client_env(c: Cluster) -> dict[str, str]:
+    """The variables host tools (hdfs, pyspark, beeline) need for this cluster's client configuration (client/)."""
+    if not (c.dir / "client" / "hadoop" / "core-site.xml").exists():
+        raise DevenvError(f"no cluster named {c.name!r} has been started here", hint="start it with devenv up")
+    return {
+        "HADOOP_CONF_DIR": str(c.dir / "client" / "hadoop"),
+        "SPARK_CONF_DIR": str(c.dir / "client" / "spark"),
+        "HADOOP_USER_NAME": "hadoop",
+    }
+
+
 def cluster_name(name: str | None, profile: "Profile") -> str:
     n = name or profile.name
     if not re.fullmatch(schema.NAME_PATTERN, n):
@@ -73,11 +84,13 @@ def known_clusters() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "compose.json").is_file()) if root.is_dir() else []
 
 
-def save_state(c: Cluster, profile: "Profile", overrides: Mapping[tuple[str, str], int], digest: str, tags: Mapping[str, str]) -> None:
+def save_state(c: Cluster, profile: "Profile", overrides: Mapping[tuple[str, str], int], digest: str, tags: Mapping[str, str],
+               lock_digest: str = "") -> None:
+    """state.json after rendering: the profile, chosen ports, what was rendered, the images and the lock (its sha256) they came from."""
     prev = c.state()
     c.write_state({
         "schema": 1, "cluster": c.name, "profile": profile.name, "profile_path": str(profile.path),
-        "ports": {f"{i}/{n}": p for (i, n), p in overrides.items()}, "rendered": digest, "images": dict(tags),
+        "ports": {f"{i}/{n}": p for (i, n), p in overrides.items()}, "rendered": digest, "images": dict(tags), "lock_digest": lock_digest,
         "created": prev.get("created") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "bootstrapped": prev.get("bootstrapped", False),
     })

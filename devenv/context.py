@@ -84,6 +84,12 @@ class Context:
                 return candidate
         return self.lock_path
 
+    def lock_digest(self) -> str:
+        """sha256 of the lock file this profile uses: clusters with the same digest run the same artifacts."""
+        from devenv.lock import sha256_file
+
+        return sha256_file(self.lock_source())
+
     @cached_property
     def inputs_digest(self) -> str:
         """The digest a lock for this profile must carry (versions and image recipes)."""

@@ -19,6 +19,8 @@ from devenv.engine_types import ContainerInfo, EngineInfo, ImageInfo, ResourceIn
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from python_on_whales import DockerClient
 
 log = logging.getLogger("devenv.docker")
@@ -314,8 +316,10 @@ def exec_interactive(container: str, command: Sequence[str], *, tty: bool, envs:
     return _attached([["exec", "-i", *(["-t"] if tty else []), *env_args, container, *command]])
 
 
-def logs(container: str, *, tail: int | None = None) -> str:
-    return str(_call(f"reading the logs of {container}", client().container.logs, container, tail=tail, timestamps=False, idempotent=True) or "")
+def logs(container: str, *, tail: int | None = None, since: "datetime | None" = None) -> str:
+    """A container's log (its last `tail` lines; only the lines written at or after `since`)."""
+    return str(_call(f"reading the logs of {container}", client().container.logs, container, tail=tail, since=since, timestamps=False,
+                     idempotent=True) or "")
 
 
 def follow_logs(containers_: Sequence[str]) -> int:

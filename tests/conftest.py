@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# a project that uses only the pytest plugin: run under pytester by tests/integration/test_pytest_plugin.py, never collected here
+collect_ignore = ["sample_project"]
 
 
 @pytest.fixture(autouse=True)

@@ -19,16 +19,8 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 def variables(name: str) -> dict[str, str]:
     from devenv import cluster
-    from devenv.errors import DevenvError
 
-    c = cluster.Cluster(name)
-    if not (c.dir / "client" / "hadoop" / "core-site.xml").exists():
-        raise DevenvError(f"no cluster named {name!r} has been started here", hint="start it with devenv up")
-    return {
-        "HADOOP_CONF_DIR": str(c.dir / "client" / "hadoop"),
-        "SPARK_CONF_DIR": str(c.dir / "client" / "spark"),
-        "HADOOP_USER_NAME": "hadoop",
-    }
+    return cluster.client_env(cluster.Cluster(name))
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -62,3 +62,11 @@ def devenv(*args: str, check: bool = True, timeout: float = 1800, env: dict[str,
 def _integration_home(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process calls in these tests see the same home as the subprocesses."""
     monkeypatch.setenv("DEVENV_HOME", str(integration_home()))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _integration_home_for_fixtures() -> Iterator[None]:
+    """Module and session fixtures too (the pytest plugin's devenv_cluster starts clusters in-process)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEVENV_HOME", str(integration_home()))
+        yield

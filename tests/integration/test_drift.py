@@ -60,18 +60,23 @@ def wait_for(profile: Path, check: str, state: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory):
-    """The profile file of the running ci-drift cluster."""
+def devenv_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The plugin's cluster for this module (dogfooding devenv.pytest_plugin; pyproject sets devenv_scope = module):
+    ci-drift from the drift profile on its fixed ports, always started afresh, removed with its data at the end."""
     prof = tmp_path_factory.mktemp("drift") / "drift.toml"
     prof.write_text(PROFILE_TEXT)
     devenv("down", "--name", NAME, "--volumes", "--yes", check=False)
-    try:
-        devenv("up", "--profile", str(prof), "--name", NAME)
-        for check in ("cluster.config", "cluster.yarn", "cluster.images"):
-            assert wait_for(prof, check, "ok")["state"] == "ok"
-        yield prof
-    finally:
-        devenv("down", "--name", NAME, "--volumes", "--yes", check=False)
+    return {"profile": str(prof), "name": NAME, "reuse": False, "keep": "never", "ports": "fixed"}
+
+
+@pytest.fixture(scope="module")
+def cluster(devenv_options: dict[str, Any], devenv_cluster):
+    """The profile file of the running ci-drift cluster."""
+    prof = Path(devenv_options["profile"])
+    assert devenv_cluster.name == NAME and devenv_cluster.profile == "drift"
+    for check in ("cluster.config", "cluster.yarn", "cluster.images"):
+        assert wait_for(prof, check, "ok")["state"] == "ok"
+    return prof
 
 
 def test_a_config_file_changed_under_the_resourcemanager_fails_cluster_config(cluster) -> None:

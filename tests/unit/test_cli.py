@@ -29,7 +29,7 @@ def test_global_options_work_after_the_subcommand(cli) -> None:
     r = cli("profile", "list", "--json")
     assert r.code == 0
     data = json.loads(r.out)
-    assert [p["name"] for p in data["profiles"]] == ["default", "legacy", "spark40"]
+    assert [p["name"] for p in data["profiles"]] == ["ci", "default", "legacy", "spark40"]
     assert data["selected"].endswith("default.toml")
 
 
@@ -64,7 +64,7 @@ def test_user_error_in_json_mode_is_json(cli) -> None:
     assert json.loads(r.out) == {
         "error": "no profile named 'nosuch' (from --profile)",
         "details": [],
-        "hint": "known profiles: default, legacy, spark40; see devenv profile list",
+        "hint": "known profiles: ci, default, legacy, spark40; see devenv profile list",
         "exit_code": 1,
     }
 
@@ -97,7 +97,7 @@ def test_profile_show_resolved_json(cli) -> None:
 def test_profile_validate_ok(cli) -> None:
     r = cli("profile", "validate", "--all")
     assert r.code == 0
-    assert r.out.count("ok ") == 3
+    assert r.out.count("ok ") == 4
 
 
 def test_profile_diff(cli) -> None:

@@ -79,7 +79,7 @@ def test_unknown_name_suggests_the_closest() -> None:
     with pytest.raises(DevenvError) as e:
         profile.select("legacyy")
     assert e.value.message == "no profile named 'legacyy' (from --profile)"
-    assert e.value.hint == "did you mean 'legacy'? known profiles: default, legacy, spark40; see devenv profile list"
+    assert e.value.hint == "did you mean 'legacy'? known profiles: ci, default, legacy, spark40; see devenv profile list"
 
 
 def test_missing_file_is_named() -> None:

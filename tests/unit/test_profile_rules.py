@@ -110,7 +110,7 @@ def test_unknown_name_without_a_close_match_lists_the_known_profiles() -> None:
     with pytest.raises(DevenvError) as e:
         profile.select("zzzz")
     assert e.value.message == "no profile named 'zzzz' (from --profile)"
-    assert e.value.hint == "known profiles: default, legacy, spark40; see devenv profile list"
+    assert e.value.hint == "known profiles: ci, default, legacy, spark40; see devenv profile list"
 
 
 def test_env_reference_is_named_as_its_origin(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,7 +153,7 @@ def test_available_lists_builtin_then_user_profiles(isolated: Path) -> None:
     write(isolated / "config" / "profiles" / "mine.toml", CHILD)
     write(isolated / "config" / "profiles" / "notes.txt", "not a profile")
     names = profile.available()
-    assert list(names) == ["default", "legacy", "spark40", "mine"]
+    assert list(names) == ["ci", "default", "legacy", "spark40", "mine"]
     assert names["default"] == profile.builtin_dir() / "default.toml"
 
 
