@@ -12,8 +12,7 @@ HELP = "export the profile's images, artifacts and lock into one file; import su
 
 
 def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     s = sub.add_parser("export", help="write a bundle of the profile (builds and fetches what is missing)", parents=[common])
     s.add_argument("-o", "--output", metavar="FILE", help="default: PROFILE.devenv-bundle.tar.zst in this directory")
     s.set_defaults(run=_export)
