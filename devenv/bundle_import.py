@@ -50,6 +50,7 @@ class Read:
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     manifest: dict[str, Any] | None = None
     staged: set[str] = field(default_factory=set)
+    reload: bool = False              # load the images even when every tag is already on the engine
     artifacts: dict[str, "Artifact"] = field(default_factory=dict)  # member name -> lock entry
 
 
@@ -116,7 +117,7 @@ def _wanted(name: str, r: Read) -> bool:
     if name in r.artifacts:
         return not artifacts.is_verified(r.artifacts[name])
     if name == IMAGES:
-        return not all(docker.image_exists(t) for t in r.header["images"] + r.header["base_images"])
+        return r.reload or not all(docker.image_exists(t) for t in r.header["images"] + r.header["base_images"])
     return name != MANIFEST
 
 
@@ -148,11 +149,11 @@ def _take(path: Path, m: tarfile.TarInfo, f: BinaryIO, staging: Path, r: Read) -
     r.staged.add(m.name)
 
 
-def read(path: Path, staging: Path, ui: "Ui") -> Read:
+def read(path: Path, staging: Path, ui: "Ui", *, reload: bool = False) -> Read:
     """Read the whole bundle once: check each member's place, hash it, stage what must be loaded."""
     import zstandard
 
-    r = Read()
+    r = Read(reload=reload)
     current = "its first member"
     bar, advance = progress(ui, f"checking {path.name}", path.stat().st_size)
     try:
@@ -272,8 +273,10 @@ def _place_profile(r: Read, staging: Path) -> Path | None:
     return placed
 
 
-def import_bundle(path: Path, ui: "Ui") -> Imported:
-    """Check every member of the bundle at `path`, then load its artifacts, images and profile; idempotent."""
+def import_bundle(path: Path, ui: "Ui", *, reload: bool = False) -> Imported:
+    """Check every member of the bundle at `path`, then load its artifacts, images and profile; idempotent.
+
+    `reload` loads the images even when their tags are here (`docker load` of present layers changes nothing)."""
     from devenv.confine import safe_rmtree
     from devenv.paths import paths
 
@@ -284,7 +287,7 @@ def import_bundle(path: Path, ui: "Ui") -> Imported:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="import-", dir=root))
     try:
-        r = read(path, staging, ui)
+        r = read(path, staging, ui, reload=reload)
         verify(path, r)
         added = _load_artifacts(path, r, staging)
         loaded = _load_images(path, r, staging)

@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
     s.set_defaults(run=_export)
     s = sub.add_parser("import", help="check every member of a bundle, then load its images and artifacts", parents=[common])
     s.add_argument("file", metavar="FILE")
+    s.add_argument("--reload-images", action="store_true", help="load the images even when their tags are already on the engine")
     s.set_defaults(run=_import)
 
 
@@ -43,7 +44,7 @@ def _import(args: argparse.Namespace, ui: "Ui") -> int:
 
     from devenv import bundle_import
 
-    r = bundle_import.import_bundle(Path(args.file), ui)
+    r = bundle_import.import_bundle(Path(args.file), ui, reload=args.reload_images)
     use = f"--profile {r.profile_dir / (r.profile + '.toml')}" if r.profile_dir else f"--profile {r.profile}"
     if args.json:
         ui.emit_json({"schema": 1, "profile": r.profile, "profile_dir": str(r.profile_dir) if r.profile_dir else None,

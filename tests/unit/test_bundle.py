@@ -256,3 +256,10 @@ def test_cli_import_reports_what_it_loaded(made: dict, monkeypatch: pytest.Monke
     assert r.code == 0 and "images: 0 loaded, 3 already here; artifacts: 0 added to the cache, 2 already here" in r.out, r.out
     missing = cli("bundle", "import", "nowhere.tar.zst")
     assert missing.code == 1 and "no bundle at nowhere.tar.zst" in missing.err
+
+
+def test_reload_images_loads_them_again_and_nothing_else(made: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = FakeEngine(monkeypatch)
+    bundle_import.import_bundle(made["path"], Ui())
+    again = bundle_import.import_bundle(made["path"], Ui(), reload=True)
+    assert len(engine.loads) == 2 and again.images_loaded == sorted(TAGS + BASES) and again.artifacts_added == 0
