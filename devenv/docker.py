@@ -256,6 +256,12 @@ def compose_down(compose_file: Path, project: str, *, volumes: bool) -> None:
     _call(f"stopping {project}", c.compose.down, volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
 
 
+def compose_stop(compose_file: Path, project: str) -> None:
+    """Stop the project's containers, keeping them (and their volumes) for a later `compose_up`."""
+    c = _project(compose_file, project)
+    _call(f"stopping {project}", c.compose.stop, timeout=20)
+
+
 def compose_restart(compose_file: Path, project: str, services: Sequence[str] | None) -> None:
     c = _project(compose_file, project)
     _call(f"restarting {', '.join(services or ['all services'])}", c.compose.restart, services=list(services) if services else None, timeout=20)

@@ -12,7 +12,7 @@ from typing import Callable
 
 _COMMANDS = [
     "profile", "lock", "fetch", "build", "bundle", "images", "up", "down", "status", "logs",
-    "seed", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
+    "seed", "snapshot", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
 ]
 
 REGISTRY: dict[str, tuple[str, Callable[[argparse.ArgumentParser, argparse.ArgumentParser], None]]] = {}
