@@ -11,7 +11,7 @@ import importlib
 from typing import Callable
 
 _COMMANDS = [
-    "profile", "lock", "fetch", "build", "bundle", "images", "up", "down", "status", "logs",
+    "profile", "lock", "fetch", "build", "bundle", "class", "images", "up", "down", "status", "logs",
     "seed", "snapshot", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
 ]
 
