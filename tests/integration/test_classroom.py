@@ -14,6 +14,7 @@ prove the load: `bundle import --reload-images` runs the real `docker load` of t
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import threading
 import time
@@ -48,9 +49,10 @@ def _counts(env: dict[str, str], name: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def trainer(tmp_path: Path):
-    """(the bundle, a fresh home's env with nothing reachable, the listener); the class is removed afterwards."""
-    home = tmp_path / "offline-home"
+def trainer():
+    """(the bundle, a fresh home's env with nothing reachable, the listener); the class and the home are removed afterwards."""
+    home = integration_home() / "tmp-classroom-home"  # a fixed place: a turn cut short can still `class down` it
+    shutil.rmtree(home, ignore_errors=True)
     (home / "config").mkdir(parents=True)
     (home / "config" / "config.toml").write_text(
         f'[sources]\nmaven = "{UNREACHABLE}/maven2"\npypi = "{UNREACHABLE}/simple"\ndebian = "{UNREACHABLE}/debian"\n')
@@ -65,6 +67,7 @@ def trainer(tmp_path: Path):
         devenv("class", "down", "--prefix", PREFIX, "--volumes", check=False, env=env)
         listener.close()
         bundle.unlink(missing_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_a_trainer_exports_imports_offline_runs_a_class_breaks_resets_and_ends_it(trainer) -> None:
@@ -85,8 +88,8 @@ def test_a_trainer_exports_imports_offline_runs_a_class_breaks_resets_and_ends_i
     assert "profile 'default' can run with no network" in doctor.out, doctor.out
 
     t = time.monotonic()
-    devenv("class", "up", "--students", "2", "--prefix", PREFIX, "--port-base", str(PORT_BASE), "--seed", env=env)
-    print(f"class up --students 2 --seed: {time.monotonic() - t:.0f} s")
+    devenv("class", "up", "--students", "2", "--prefix", PREFIX, "--port-base", str(PORT_BASE), "--seed", "--jobs", "2", env=env)
+    print(f"class up --students 2 --seed --jobs 2: {time.monotonic() - t:.0f} s")
     page = Path(env["DEVENV_HOME"]) / "roster.html"
     roster = devenv("--json", "class", "status", "--prefix", PREFIX, "--html", str(page), env=env).json()
     students = {s["student"]: s for s in roster["students"]}
