@@ -52,6 +52,7 @@ class Capacity:
         return self.students <= self.fits
 
     def describe(self) -> str:
+        """The numbers the decision rests on, in one sentence."""
         gb = lambda n: f"{n / 1024**3:.1f} GB"  # noqa: E731
         return (f"{self.students} students x {gb(self.budget_bytes)} (the profile's memory budget) = {gb(self.students * self.budget_bytes)}; "
                 f"the engine has {gb(self.memory_bytes)} and {self.cpus} CPUs: at most {self.fits} students fit, "
@@ -89,6 +90,7 @@ def roster_file(prefix: str) -> Path:
 
 
 def roster(prefix: str) -> dict[str, Any]:
+    """The class's roster as `class up` recorded it: profile, port base, each student's cluster and ports."""
     data = fsutil.read_json(roster_file(prefix), default=None, fix=f"remove {roster_file(prefix)} and run devenv class up again")
     if not data:
         raise DevenvError(f"no class with prefix {prefix!r}", hint="start one: devenv class up --students N")

@@ -68,6 +68,7 @@ def listing(cluster: str) -> list[dict[str, Any]]:
 
 
 def remove(cluster: str, name: str) -> None:
+    """Delete snapshot `name` of `cluster` (only inside the cluster's snapshot directory)."""
     from devenv.confine import safe_rmtree
 
     d = _dir(cluster, name)

@@ -31,6 +31,7 @@ def add_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
+    """up (then the roster), status, reset or down of the class PREFIX."""
     from devenv import classroom
     from devenv.commands._args import acting_context
     from devenv.errors import DevenvError

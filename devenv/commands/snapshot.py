@@ -36,6 +36,7 @@ def _context(args: argparse.Namespace, ui: "Ui", cluster: str) -> Any:
 
 
 def run(args: argparse.Namespace, ui: "Ui") -> int:
+    """save, restore (with the cluster's own profile), list or rm; --json for data."""
     from devenv import snapshot
     from devenv.commands._args import resolve_name
 
