@@ -283,6 +283,12 @@ def compose_down(compose_file: Path, project: str, *, volumes: bool) -> None:
     _call(f"stopping {project}", c.compose.down, volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
 
 
+def compose_stop(compose_file: Path, project: str) -> None:
+    """Stop the project's containers, keeping them (and their volumes) for a later `compose_up`."""
+    c = _project(compose_file, project)
+    _call(f"stopping {project}", c.compose.stop, timeout=20)
+
+
 def compose_restart(compose_file: Path, project: str, services: Sequence[str] | None) -> None:
     c = _project(compose_file, project)
     _call(f"restarting {', '.join(services or ['all services'])}", c.compose.restart, services=list(services) if services else None, timeout=20)
@@ -346,3 +352,15 @@ def remove(containers_: Sequence[str] = (), volumes_: Sequence[str] = (), networ
 def copy_to(container: str, source: Path, dest: str) -> None:
     """Copy a host file or directory into a running container (`docker cp`)."""
     _call(f"copying {source.name} into {container}", client().copy, str(source), (container, dest))
+
+
+# --- image archives (bundles) -------------------------------------------------
+
+def save_images(refs: Sequence[str], dest: Path) -> None:
+    """`docker save` the images `refs` into one tar file `dest` (layers they share are written once)."""
+    _call(f"saving {len(refs)} images", client().image.save, list(refs), output=dest)
+
+
+def load_images(source: Path) -> list[str]:
+    """`docker load` a tar file written by `docker save`; returns the image names it loaded."""
+    return [str(t) for t in _call(f"loading images from {source.name}", client().image.load, source, quiet=True) or []]

@@ -11,8 +11,8 @@ import importlib
 from typing import Callable
 
 _COMMANDS = [
-    "profile", "lock", "fetch", "build", "images", "up", "down", "status", "logs",
-    "seed", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
+    "profile", "lock", "fetch", "build", "bundle", "class", "images", "up", "down", "status", "logs",
+    "seed", "snapshot", "shell", "exec", "restart", "client-config", "prune", "doctor", "trust",
     "jobs",
     "open",
 ]

@@ -849,3 +849,31 @@ def test_cluster_versions_sees_a_label_that_differs_from_the_pin() -> None:
     f = run("cluster.versions", cluster_ctx(_labelled(drifted), exec_in=lambda *a, **k: pytest.fail("labelled")))
     assert state_msg(f) == ("fail", "cluster 'default': metastore's image recorded Hive 4.0.0 at build, the profile pins 4.0.1")
     assert f.found == "hadoop 3.4.2, hive 4.0.0, spark 4.1.1" and f.fix == "the images were built from another profile: devenv build, then devenv up"
+
+
+def test_cache_runnable_offline_names_missing_images_and_files_then_ok() -> None:
+    """What `devenv bundle import` must leave behind: every planned image tag, every locked file, the generator wheel."""
+    from devenv import artifacts, images, lock, profile
+    from devenv.seed import tpch
+
+    lk = lock.read(profile.builtin_dir() / "default.lock")
+    tags = [p.tag for p in images.plan(profile.resolve("default"), lk, images.CLUSTER_IMAGES, "")]
+    wheel = tpch.wheel_for("x86_64")
+    f = run("cache.runnable-offline", make_ctx(**engine(), images=[]))
+    n = len(lk.unique())
+    assert state_msg(f) == ("warn", f"profile 'default' cannot run offline here: {len(tags) + n + 1} missing "
+                                    f"(image {tags[0]}, image {tags[1]}, image {tags[2]} and {len(tags) + n - 2} more)")
+    assert f.found == f"0 of {len(tags)} images, 0 of {n + 1} files"
+    for a in [*lk.unique(), wheel]:  # sizes are what the check reads (it never hashes): sparse files will do
+        p = artifacts.cached_path(a)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("wb") as fh:
+            fh.truncate(a.size)
+    present = [LocalImage(f"sha256:{i}", (t,), "amd64", {}) for i, t in enumerate(tags)]
+    f = run("cache.runnable-offline", make_ctx(**engine(), images=present))
+    assert state_msg(f) == ("ok", f"profile 'default' can run with no network: its {len(tags)} images are here, its {n} locked "
+                                  "artifacts and the TPC-H generator are cached")
+    artifacts.cached_path(wheel).unlink()
+    f = run("cache.runnable-offline", make_ctx(**engine(), images=present[1:]))
+    assert state_msg(f) == ("warn", f"profile 'default' cannot run offline here: 2 missing (image {tags[0]}, {wheel.coords})")
+    assert f.fix.startswith("devenv bundle import FILE")
