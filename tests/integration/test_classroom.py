@@ -25,7 +25,7 @@ import pytest
 from integration.conftest import devenv, integration_home
 from integration.test_offline import UNREACHABLE, Listener
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.classroom]  # opt-in: pytest -m classroom (about 10 min)
 
 PREFIX = "cls-ci"
 PORT_BASE = 42000
