@@ -72,12 +72,13 @@ def ensure_base() -> float:
 def arm_profile(d: Path) -> Path:
     p = d / "arm64.toml"
     # Under QEMU a JVM's memory is its own plus the emulator's translated code: the default limits got the
-    # ResourceManager killed (exit 137), so each JVM service gets 1.5 GiB here, heaps unchanged in share.
+    # ResourceManager killed (exit 137), so each JVM service gets 1.5 GiB here, heaps unchanged in share;
+    # PostgreSQL's postmaster died the same way during the metastore's schema creation: 1 GiB.
     jvms = ("namenode", "datanode", "resourcemanager", "nodemanager", "historyserver", "metastore", "hiveserver2")
     memory = "".join(f'{s} = "1536m"\n' for s in jvms)
     p.write_text(f'schema = 1\nname = "arm64"\nextends = "default"\n\n[images]\nbase = "{BASE}"\ndb_base = "{BASE}"\n'
                  f'platform = "{PLATFORM}"\n\n[resources]\ntotal = "16g"\n\n[resources.memory]\n{memory}'
-                 f'spark-history = "2048m"\n')
+                 f'spark-history = "2048m"\nmetastore-db = "1024m"\n')
     return p
 
 
