@@ -112,6 +112,7 @@ def rm_apps(gw: str, **query: str) -> list[dict]:
         return (json.load(r).get("apps") or {}).get("app") or []
 
 
+@pytest.mark.browser
 def test_namenode_browse_and_download_through_the_gateway(cluster, browser) -> None:
     gw = gateway_url()
     data = os.urandom(200_000)  # binary, several packets: compared byte for byte
@@ -130,6 +131,7 @@ def test_namenode_browse_and_download_through_the_gateway(cluster, browser) -> N
     assert got.read_bytes() == data
 
 
+@pytest.mark.browser
 def test_yarn_shows_a_finished_mapreduce_apps_container_logs(cluster, browser) -> None:
     gw = gateway_url()
     app = max((a for a in rm_apps(gw, applicationTypes="MAPREDUCE", states="FINISHED") if a["name"] == "QuasiMonteCarlo"),
@@ -161,6 +163,7 @@ JOB = textwrap.dedent("""
 """)
 
 
+@pytest.mark.browser
 def test_a_running_spark_app_through_yarns_proxy_then_in_the_history(cluster, browser) -> None:
     gw = gateway_url()
     devenv("exec", "spark-history", "--name", NAME, "--", "hdfs", "dfs", "-rm", "-f", "/tmp/gateway-stop")
@@ -201,6 +204,7 @@ def test_a_running_spark_app_through_yarns_proxy_then_in_the_history(cluster, br
     shot(browser, "spark-history-app")
 
 
+@pytest.mark.browser
 def test_hiveserver2_ui_lists_a_finished_query(cluster, browser) -> None:
     gw = gateway_url()
     browser.get(f"{gw}/hiveserver2/")
