@@ -147,7 +147,8 @@ def files(plan: PortPlan) -> dict[str, str]:
     all_routes = routes(plan)
     head = [
         "# Rendered by devenv from the cluster's port plan (devenv/gateway.py); not edited by hand.",
-        "worker_processes 1;", "pid /tmp/nginx.pid;", "error_log stderr warn;",
+        # notice: nginx's start (version, workers) shows in `devenv logs gateway`, as every service's start does
+        "worker_processes 1;", "pid /tmp/nginx.pid;", "error_log stderr notice;",
         "events { worker_connections 512; }",
         "http {",
         "    access_log off;",

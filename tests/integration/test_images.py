@@ -18,7 +18,7 @@ def built() -> dict[str, str]:
 
 
 def test_every_image_of_the_default_profile_is_built(built: dict[str, str]) -> None:
-    assert set(built) == {"jvm", "hadoop", "hive", "spark", "postgres"}
+    assert set(built) == {"jvm", "hadoop", "hive", "spark", "postgres", "gateway"}
     assert all(tag.startswith(f"devenv/{name}:") for name, tag in built.items())
 
 
