@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from integration.conftest import devenv, integration_home
-from integration.test_offline import UNREACHABLE, Listener
+from integration.test_offline import unreachable_everywhere
 
 pytestmark = [pytest.mark.docker, pytest.mark.classroom]  # opt-in: pytest -m classroom (about 10 min)
 
@@ -57,13 +57,7 @@ def trainer():
     """(the bundle, a fresh home's env with nothing reachable, the listener); the class and the home are removed afterwards."""
     home = integration_home() / "tmp-classroom-home"  # a fixed place: a turn cut short can still `class down` it
     shutil.rmtree(home, ignore_errors=True)
-    (home / "config").mkdir(parents=True)
-    (home / "config" / "config.toml").write_text(
-        f'[sources]\nmaven = "{UNREACHABLE}/maven2"\npypi = "{UNREACHABLE}/simple"\ndebian = "{UNREACHABLE}/debian"\n')
-    listener = Listener()
-    proxy = f"http://127.0.0.1:{listener.port}"
-    env = {"DEVENV_HOME": str(home), "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy,
-           "NO_PROXY": "", "no_proxy": "", "ALL_PROXY": "", "all_proxy": ""}
+    env, listener = unreachable_everywhere(home)
     bundle = integration_home() / "tmp-classroom.devenv-bundle.tar.zst"
     try:
         yield bundle, env, listener

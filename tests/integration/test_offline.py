@@ -54,6 +54,18 @@ class Listener:
         self.sock.close()
 
 
+def unreachable_everywhere(home: Path) -> tuple[dict[str, str], Listener]:
+    """Point every source of devenv home `home` at an address that refuses, and every proxy variable at a
+    Listener that records connections: (the environment for devenv, the listener; the caller closes it)."""
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(
+        f'[sources]\nmaven = "{UNREACHABLE}/maven2"\npypi = "{UNREACHABLE}/simple"\ndebian = "{UNREACHABLE}/debian"\n')
+    listener = Listener()
+    proxy = f"http://127.0.0.1:{listener.port}"
+    return ({"DEVENV_HOME": str(home), "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy,
+             "NO_PROXY": "", "no_proxy": "", "ALL_PROXY": "", "all_proxy": ""}, listener)
+
+
 def _link_tree(src: Path, dst: Path) -> None:
     """Hard links where the file system allows (the copy's removals never touch the original), else copies."""
     try:
@@ -73,13 +85,7 @@ def offline_home(tmp_path_factory: pytest.TempPathFactory):
         home = Path(integration_home()) / "tmp-offline-home"
         shutil.rmtree(home, ignore_errors=True)
     _link_tree(source, home / "cache" / "artifacts")
-    (home / "config").mkdir(parents=True)
-    (home / "config" / "config.toml").write_text(
-        f'[sources]\nmaven = "{UNREACHABLE}/maven2"\npypi = "{UNREACHABLE}/simple"\ndebian = "{UNREACHABLE}/debian"\n')
-    listener = Listener()
-    proxy = f"http://127.0.0.1:{listener.port}"
-    env = {"DEVENV_HOME": str(home), "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy,
-           "NO_PROXY": "", "no_proxy": "", "ALL_PROXY": "", "all_proxy": ""}
+    env, listener = unreachable_everywhere(home)
     try:
         yield home, env, listener
     finally:
